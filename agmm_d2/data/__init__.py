@@ -1,0 +1,7 @@
+"""Data: dataset registrations, sparse-label tools and the training mapper."""
+from . import datasets  # noqa: F401  registers the built-in datasets
+from .datasets import (DatasetLayoutError, datasets_root, load_sparse_sem_seg,
+                       register_sparse_sem_seg, register_synthetic)
+
+__all__ = ["DatasetLayoutError", "datasets_root", "load_sparse_sem_seg",
+           "register_sparse_sem_seg", "register_synthetic"]
