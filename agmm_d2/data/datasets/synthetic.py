@@ -1,0 +1,21 @@
+"""Registration of the built-in synthetic dataset (agmm_d2/data/synthetic.py makes its files)."""
+from pathlib import Path
+
+from ..synthetic import CLASSES, COLORS, DIRNAME, SPARSE_KINDS
+from .generic import register_sparse_sem_seg
+
+
+def register_synthetic(root) -> None:
+    """Register ``synthetic_{point,scribble,20clicks,full}_train`` and ``synthetic_val``.
+
+    ``root`` is the folder that holds ``agmm_synthetic/`` (usually DETECTRON2_DATASETS).
+    """
+    base = Path(root) / DIRNAME
+    meta = dict(classes=CLASSES, colors=COLORS, image_ext=".png", label_ext=".png")
+    for kind in SPARSE_KINDS + ("full",):
+        name = f"synthetic_{kind.split('_seed')[0]}_train"
+        sparse = base / ("dense" if kind == "full" else kind) / "train"
+        register_sparse_sem_seg(name, base / "images" / "train", sparse, base / "dense" / "train",
+                                **meta)
+    register_sparse_sem_seg("synthetic_val", base / "images" / "val", None, base / "dense" / "val",
+                            **meta)
