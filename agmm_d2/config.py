@@ -30,7 +30,32 @@ def _add_model_config(cfg):
 
 
 def _add_input_config(cfg):
-    """Keys of the sparse-label training mapper (agmm_d2/data)."""
+    """Keys of the sparse-label training mapper (agmm_d2/data).
+
+    The mapper also reads detectron2's INPUT.FORMAT, INPUT.RANDOM_FLIP and INPUT.CROP
+    (ENABLED, TYPE "absolute", SIZE (h, w) in pixels; padded with 0 / ignore).
+    """
+    # Random rescale: the image's long side is multiplied by a factor uniform in this range.
+    cfg.INPUT.LONG_SIDE_SCALE_RANGE = (0.5, 2.0)
+    # "Not annotated" value of sparse label files whose dataset dicts do not carry their own.
+    cfg.INPUT.SPARSE_UNLABELED_VALUE = 255
+    cfg.INPUT.COLOR_AUG = CN()
+    # Photometric augmentations of the released VOC recipe (the four below); off by default.
+    cfg.INPUT.COLOR_AUG.ENABLED = False
+    # Probability of torchvision-style colour jitter.
+    cfg.INPUT.COLOR_AUG.JITTER_PROB = 0.5
+    # Jitter strengths: brightness, contrast, saturation (factor 1 +- x), hue (shift +- x turns).
+    cfg.INPUT.COLOR_AUG.JITTER = (0.5, 0.5, 0.5, 0.25)
+    # Probability of replacing the image by its grayscale version.
+    cfg.INPUT.COLOR_AUG.GRAYSCALE_PROB = 0.1
+    # Probability of a Gaussian blur.
+    cfg.INPUT.COLOR_AUG.BLUR_PROB = 0.5
+    # Range of the blur's sigma, in pixels.
+    cfg.INPUT.COLOR_AUG.BLUR_SIGMA = (0.1, 2.0)
+    # Probability of an additive brightness shift.
+    cfg.INPUT.COLOR_AUG.BRIGHTNESS_PROB = 0.5
+    # Largest brightness shift, in grey levels (0-255), drawn uniformly in +-this.
+    cfg.INPUT.COLOR_AUG.BRIGHTNESS_SHIFT = 10.0
 
 
 def _add_solver_test_config(cfg):
