@@ -1,8 +1,13 @@
 """Dataset registrations. Importing this package registers the built-in datasets."""
 from . import builtin  # noqa: F401
-from .builtin import datasets_root
+from .builtin import datasets_root, register_all
+from .cityscapes import (CITYSCAPES_CLASSES, CITYSCAPES_COLORS, register_cityscapes_clicks,
+                         register_cityscapes_dense)
 from .generic import DatasetLayoutError, load_sparse_sem_seg, register_sparse_sem_seg
 from .synthetic import register_synthetic
+from .voc import VOC_CLASSES, VOC_COLORS, register_voc_sparse
 
-__all__ = ["DatasetLayoutError", "datasets_root", "load_sparse_sem_seg",
-           "register_sparse_sem_seg", "register_synthetic"]
+__all__ = ["CITYSCAPES_CLASSES", "CITYSCAPES_COLORS", "DatasetLayoutError", "VOC_CLASSES",
+           "VOC_COLORS", "datasets_root", "load_sparse_sem_seg", "register_all",
+           "register_cityscapes_clicks", "register_cityscapes_dense", "register_sparse_sem_seg",
+           "register_synthetic", "register_voc_sparse"]

@@ -4,7 +4,9 @@ Registration only records paths; nothing on disk is read until a dataset is used
 """
 import os
 
+from .cityscapes import register_all_cityscapes
 from .synthetic import register_synthetic
+from .voc import register_all_voc
 
 
 def datasets_root() -> str:
@@ -16,7 +18,10 @@ def datasets_root() -> str:
 
 
 def register_all(root: str) -> None:
+    """Register every built-in dataset under ``root`` (replacing earlier entries of the same name)."""
     register_synthetic(root)
+    register_all_voc(root)
+    register_all_cityscapes(root)
 
 
 if __name__.endswith(".builtin"):  # not when this file is run or imported under another name
