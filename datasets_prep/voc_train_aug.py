@@ -1,0 +1,81 @@
+#!/usr/bin/env python
+"""Make VOC 2012 ``train_aug``: SBD train+val and VOC train, minus VOC val (10,582 images).
+
+Writes ``SegmentationClassAug/<id>.png`` (class ids, VOC palette) and
+``ImageSets/Segmentation/train_aug.txt``. An image's label is VOC's own ``SegmentationClass``
+PNG where VOC has one (it marks object borders 255), else SBD's ``cls/<id>.mat``.
+
+    python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 --sbd-root benchmark_RELEASE/dataset
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+from scipy.io import loadmat
+
+if not __package__:  # run as a file from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from agmm_d2.data.label_io import read_label  # noqa: E402
+from datasets_prep.common import atomic_folder, write_label_png, write_text  # noqa: E402
+
+
+def read_split(path) -> List[str]:
+    """Image ids of a split list, one per line."""
+    return [line.split()[0] for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def train_aug_ids(sbd_train, sbd_val, voc_train, voc_val) -> List[str]:
+    """Sorted (SBD train ∪ SBD val ∪ VOC train) − VOC val."""
+    return sorted((set(sbd_train) | set(sbd_val) | set(voc_train)) - set(voc_val))
+
+
+def sbd_label(mat_path) -> np.ndarray:
+    """(H, W) uint8 class ids of an SBD ``cls/*.mat`` file (GTcls.Segmentation)."""
+    mat = loadmat(mat_path, squeeze_me=True, struct_as_record=False)
+    return np.asarray(mat["GTcls"].Segmentation, np.uint8)
+
+
+def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, int]:
+    """Write SegmentationClassAug/ and the train_aug split under ``voc_root``.
+
+    ``sbd_root`` is SBD's ``dataset`` folder (``train.txt``, ``val.txt``, ``cls/``). Returns
+    counts: images, from_voc, from_sbd.
+    """
+    voc_root, sbd_root = Path(voc_root), Path(sbd_root)
+    sets = voc_root / "ImageSets" / "Segmentation"
+    ids = train_aug_ids(read_split(sbd_root / "train.txt"), read_split(sbd_root / "val.txt"),
+                        read_split(sets / "train.txt"), read_split(sets / "val.txt"))
+    stats = {"images": len(ids), "from_voc": 0, "from_sbd": 0}
+    with atomic_folder(voc_root / "SegmentationClassAug", overwrite=overwrite) as tmp:
+        for key in ids:
+            voc_png = voc_root / "SegmentationClass" / f"{key}.png"
+            if voc_png.is_file():
+                label, stats["from_voc"] = read_label(voc_png), stats["from_voc"] + 1
+            else:
+                mat = sbd_root / "cls" / f"{key}.mat"
+                if not mat.is_file():
+                    raise FileNotFoundError(f"{key}: neither {voc_png} nor {mat} exists")
+                label, stats["from_sbd"] = sbd_label(mat), stats["from_sbd"] + 1
+            write_label_png(tmp / f"{key}.png", label, palette=True)
+    write_text(sets / "train_aug.txt", "".join(f"{k}\n" for k in ids))
+    return stats
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--voc-root", type=Path, required=True, help="VOC2012 folder")
+    parser.add_argument("--sbd-root", type=Path, required=True,
+                        help="SBD's dataset/ folder (train.txt, val.txt, cls/*.mat)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing SegmentationClassAug/")
+    args = parser.parse_args(argv)
+    print(json.dumps(make_train_aug(args.voc_root, args.sbd_root, overwrite=args.overwrite)))
+
+
+if __name__ == "__main__":
+    main()
