@@ -1,0 +1,94 @@
+"""Generic tools for any dense folder: make_clicks and make_scribbles; every tool has --help."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from agmm_d2.data.label_io import read_label
+from datasets_prep.common import write_label_png
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dense_dir(tmp_path_factory):
+    """Three 40x48 dense labels (classes 0..3, a void border of 255) in nested folders."""
+    root = tmp_path_factory.mktemp("dense")
+    for i, key in enumerate(["a", "b", "sub/c"]):
+        dense = np.zeros((40, 48), np.uint8)
+        dense[5:20, 5:25] = 1
+        dense[25:35, 10 + i:40] = 2
+        dense[2:8, 35:45] = 3
+        dense[:, :2] = 255
+        write_label_png(root / f"{key}.png", dense)
+    return root
+
+
+def _pairs(out, dense_dir):
+    for path in sorted(dense_dir.rglob("*.png")):
+        yield read_label(path), read_label(out / path.relative_to(dense_dir))
+
+
+def test_n_clicks_per_image(dense_dir, tmp_path):
+    from datasets_prep.make_clicks import make_clicks
+
+    out = make_clicks(dense_dir, tmp_path, clicks=7, seed=0, ignore=(3,))
+    assert out.name == "7clicks_seed0"
+    for dense, sparse in _pairs(out, dense_dir):
+        marked = sparse != 255
+        assert marked.sum() == 7 and np.array_equal(sparse[marked], dense[marked])
+        assert not np.isin(dense[marked], [3, 255]).any()  # --ignore values never clicked
+    again = make_clicks(dense_dir, tmp_path / "again", clicks=7, seed=0, ignore=(3,))
+    assert [s.tolist() for _, s in _pairs(again, dense_dir)] == [s.tolist() for _, s in _pairs(out, dense_dir)]
+    with pytest.raises(FileExistsError, match="7clicks_seed0"):
+        make_clicks(dense_dir, tmp_path, clicks=7, seed=0)
+
+
+def test_k_clicks_per_region(dense_dir, tmp_path):
+    from datasets_prep.make_clicks import make_clicks
+
+    out = make_clicks(dense_dir, tmp_path, per_region=2, seed=1, radius=1)
+    assert out.name == "2clicks_per_region_r1_seed1"
+    for dense, sparse in _pairs(out, dense_dir):
+        marked = sparse != 255
+        assert np.array_equal(sparse[marked], dense[marked])
+        for cls in (0, 1, 2, 3):
+            regions, n = ndimage.label(dense == cls, structure=np.ones((3, 3)))
+            assert all((sparse[regions == r] == cls).any() for r in range(1, n + 1))
+
+
+def test_scribbles(dense_dir, tmp_path):
+    from datasets_prep.make_scribbles import make_scribbles
+
+    out = make_scribbles(dense_dir, tmp_path, width=3, ignore=(0,))
+    assert out.name == "scribbles_w3"
+    for dense, sparse in _pairs(out, dense_dir):
+        marked = sparse != 255
+        assert np.array_equal(sparse[marked], dense[marked])
+        assert set(np.unique(sparse[marked])) == {1, 2, 3}  # 0 ignored, 255 void
+        assert 0 < marked.mean() < 0.3
+
+
+TOOLS = ["voc_points", "voc_scribbles", "voc_train_aug", "cityscapes_clicks", "make_clicks",
+         "make_scribbles", "check"]
+# One interpreter runs every script as a file (as users do), to pay the torch import once.
+_RUN_ALL_HELP = """
+import runpy, sys
+for tool in sys.argv[1:]:
+    sys.argv = [tool, "--help"]
+    try:
+        runpy.run_path(f"datasets_prep/{tool}.py", run_name="__main__")
+    except SystemExit as e:
+        assert e.code in (0, None), tool
+    print(f"== {tool} done")
+"""
+
+
+def test_every_tool_has_help():
+    result = subprocess.run([sys.executable, "-c", _RUN_ALL_HELP, *TOOLS], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("usage:") == len(TOOLS)
+    assert all(f"== {tool} done" in result.stdout for tool in TOOLS)
