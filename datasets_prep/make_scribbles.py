@@ -43,7 +43,8 @@ def main(argv=None):
     parser.add_argument("--out-root", type=Path, required=True, help="where the output folder is made")
     parser.add_argument("--width", type=int, default=3, help="line width in pixels (default 3)")
     parser.add_argument("--min-pixels", type=int, default=16, help="skip smaller regions (default 16)")
-    parser.add_argument("--ignore", default="255", help="comma-separated values never scribbled (default 255)")
+    parser.add_argument("--ignore", default="255",
+                        help="comma-separated values never scribbled (default 255)")
     parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     args = parser.parse_args(argv)

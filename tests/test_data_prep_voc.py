@@ -77,7 +77,8 @@ SCRIBBLE_XML = """<annotation>
   <polygon><tag>background</tag>
     <point><X>1</X><Y>1</Y></point><point><X>30</X><Y>1</Y></point></polygon>
   <polygon><tag>aeroplane</tag>
-    <point><X>5</X><Y>10</Y></point><point><X>25</X><Y>10</Y></point><point><X>25</X><Y>20</Y></point></polygon>
+    <point><X>5</X><Y>10</Y></point><point><X>25</X><Y>10</Y></point>
+    <point><X>25</X><Y>20</Y></point></polygon>
   <polygon><tag>tv/monitor</tag>
     <point><X>2</X><Y>25</Y></point><point><X>2</X><Y>29</Y></point></polygon>
 </annotation>"""
