@@ -129,12 +129,13 @@ class SparseSemSegDatasetMapper:
         target = self._read_sparse(dataset_dict, image)
         image_labels = self._image_labels(target)  # before any crop: c sees the whole label
 
-        # V is an all-ones mask moved by the same transforms; padding fills it with ignore_value.
-        ones = np.ones(target.shape, np.uint8)
+        # V is a constant mask moved by the same transforms; padding fills it with ignore_value.
+        inside = 1 if self.ignore_value != 1 else 2
+        ones = np.full(target.shape, inside, np.uint8)
         aug_input = T.AugInput(image, sem_seg=target)
         transforms = self.augmentations(aug_input)
         image, target = aug_input.image, aug_input.sem_seg
-        valid = transforms.apply_segmentation(ones) == 1
+        valid = transforms.apply_segmentation(ones) == inside
 
         if self.image_format == "BGR":
             image = image[:, :, ::-1]
