@@ -1,0 +1,314 @@
+"""The AGMM supervision: partial cross-entropy, absent-class, prototype and Gaussian-mixture terms.
+
+``agmm_loss`` computes exactly what ../shared/AGMM_SPEC.md ("The four terms") defines, which is
+what the authors' released training code computes, without its cost:
+
+- prototypes are means of the *bilinearly upsampled* features over annotated pixels; that is a
+  fixed linear map of the low-resolution features (the adjoint of the upsampling restricted to
+  those pixels), so they come from one (B, K, h*w) x (B, h*w, C) product, built from the four
+  bilinear taps of each annotated pixel, with no full-resolution copy of the features;
+- the channel-mean L1 distances to the prototypes are computed only for the classes present in
+  each crop (u = 0 zeroes the others' response, weight and gradient exactly);
+- the full-resolution terms run fused, image by image, in ``agmm_ops.dense_terms``.
+
+An empty mean (no valid pixel, no annotated pixel) is 0, not NaN: the released code would give
+NaN there, and a batch of crops without any annotation is legitimate.
+"""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from detectron2.config import configurable
+
+from .agmm_ops import EPS, ImagePlan, dense_terms
+
+__all__ = ["agmm_loss", "AGMMLoss", "TERMS"]
+
+# Loss keys are "loss_" + term; the weights dict uses the bare names.
+TERMS = ("sem_seg", "absent", "proto", "gmm")
+
+
+def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor, image_labels: Tensor,
+              *, ignore_value: int = 255, variance: str = "fixed", proto_reduction: str = "sum",
+              weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
+    """The four AGMM loss terms of one training step.
+
+    Args:
+        features (Tensor): (B, C, h, w) decoder features F (before the classifier).
+        logits (Tensor): (B, K, H, W) class logits Z at input resolution.
+        targets (Tensor): (B, H, W) int64 sparse target T: class id where annotated,
+            ``ignore_value`` elsewhere (including on padding).
+        valid (Tensor): (B, H, W) bool V, False on padding added by cropping or batching.
+        image_labels (Tensor): (B, K) 0/1 c, classes in the image's whole sparse label.
+        ignore_value (int): the value of T at pixels without annotation.
+        variance (str): "fixed" (unit variance, the released code) or "adaptive" (the paper's
+            per-image, per-class sigma estimated from the predictions, detached).
+        proto_reduction (str): "sum" (the released code: batch class vector = sum over images)
+            or "mean" (divided by the number of images whose crop contains the class).
+        weights (dict or None): multipliers for "sem_seg", "absent", "proto", "gmm" (default
+            1.0 each). A term with weight 0 is not computed and returns 0.
+
+    Returns:
+        dict[str, Tensor]: scalars ``loss_sem_seg``, ``loss_absent``, ``loss_proto``,
+        ``loss_gmm`` (the sum of the unlabeled and labeled GMM terms), each multiplied by its
+        weight, in the dtype of ``features`` and ``logits`` promoted together. All logs and exps
+        run in float32 (float64 for float64 inputs), also under autocast.
+    """
+    weights = _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
+                            proto_reduction, weights)
+    out_dtype = torch.promote_types(features.dtype, logits.dtype)
+    compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
+    with torch.autocast(device_type=logits.device.type, enabled=False):
+        losses = _agmm_terms(features.to(compute_dtype), logits, targets, valid.bool(),
+                             image_labels.to(compute_dtype), ignore_value, variance, proto_reduction,
+                             weights, compute_dtype)
+    return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
+
+
+def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, variance,
+                proto_reduction, weights, cd):
+    B, C, h, w = features.shape
+    K, H, W = logits.shape[1:]
+    zero = features.new_zeros(())
+    annotated = targets != ignore_value
+    ann_b, ann_y, ann_x = annotated.nonzero(as_tuple=True)
+    ann_cls = targets[ann_b, ann_y, ann_x]
+    # n[b, k]: annotated pixels of class k in crop b; u = crop-level presence.
+    counts = torch.bincount(ann_b * K + ann_cls, minlength=B * K).view(B, K).to(cd)
+    u = counts > 0
+    losses = dict.fromkeys(TERMS, zero)
+
+    use_gmm = weights["gmm"] != 0
+    if weights["proto"] != 0 or use_gmm:
+        protos = _prototypes(features, counts, ann_b, ann_y, ann_x, ann_cls, (H, W))
+        if weights["proto"] != 0:
+            losses["proto"] = _proto_term(protos, u, proto_reduction)
+
+    present = _present_classes(u)
+    r_low = features.new_zeros(B, K, h, w)
+    if use_gmm:
+        r_low = _low_res_response(features, protos, present, valid, logits, image_labels, variance)
+
+    use_ce = weights["sem_seg"] != 0
+    use_absent = weights["absent"] != 0
+    if not (use_ce or use_absent or use_gmm):
+        return losses
+    is_ann = annotated & valid
+    a_b, a_y, a_x = is_ann.nonzero(as_tuple=True)
+    per_image = torch.bincount(a_b, minlength=B).tolist()
+    a_pix = (a_y * W + a_x).split(per_image)
+    a_cls = targets[a_b, a_y, a_x].split(per_image)
+    u_f = u.to(cd)
+    gmm_coef = u_f / (u_f.sum(1, keepdim=True) + EPS)
+    valid_f = valid.to(cd).view(B, -1)
+    absent_coef = 1 - image_labels
+    plans = [
+        ImagePlan(valid=valid_f[b], ann_pix=a_pix[b], ann_cls=a_cls[b],
+                  absent_coef=absent_coef[b] if use_absent else None,
+                  present=present[b], gmm_coef=gmm_coef[b, present[b]])
+        for b in range(B)
+    ]
+    ce, absent, l1, l2 = dense_terms(logits, r_low, plans, cd, use_ce, use_gmm)
+    n_valid = max(int(valid.sum()), 1)
+    n_ann = max(len(a_b), 1)
+    losses["sem_seg"] = ce / n_ann
+    losses["absent"] = absent / n_valid
+    losses["gmm"] = l1 / n_valid + l2 / n_ann
+    return losses
+
+
+def _present_classes(u: Tensor) -> List[Tensor]:
+    """(B, K) bool -> per image, the (n_b,) int64 ids of the classes present in the crop."""
+    b, k = u.nonzero(as_tuple=True)
+    return list(k.split(torch.bincount(b, minlength=u.shape[0]).tolist()))
+
+
+def _bilinear_taps(ys: Tensor, xs: Tensor, out_size, in_size):
+    """The four low-resolution taps of bilinear upsampling (align_corners=False) at given pixels.
+
+    ``F.interpolate(x, out_size, mode="bilinear", align_corners=False)[..., y, x]`` equals
+    ``sum_t weight[:, t] * x.flatten(-2)[..., index[:, t]]``, as PyTorch computes it.
+
+    Args:
+        ys, xs (Tensor): (m,) int64 output pixel coordinates.
+        out_size, in_size: (H, W) and (h, w).
+
+    Returns:
+        index (Tensor): (m, 4) int64 flat indices into the (h*w) input grid.
+        weight (Tensor): (m, 4) float64 bilinear weights.
+    """
+    def axis(o, n_out, n_in):
+        # PyTorch's source index for align_corners=False, clamped at 0 for linear modes.
+        src = ((o.double() + 0.5) * (n_in / n_out) - 0.5).clamp_(min=0)
+        i0 = src.long()
+        i1 = i0 + (i0 < n_in - 1).long()
+        lam = src - i0
+        return i0, i1, 1 - lam, lam
+
+    y0, y1, wy0, wy1 = axis(ys, out_size[0], in_size[0])
+    x0, x1, wx0, wx1 = axis(xs, out_size[1], in_size[1])
+    w_in = in_size[1]
+    index = torch.stack([y0 * w_in + x0, y0 * w_in + x1, y1 * w_in + x0, y1 * w_in + x1], 1)
+    weight = torch.stack([wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1], 1)
+    return index, weight
+
+
+def _prototypes(features, counts, ann_b, ann_y, ann_x, ann_cls, out_size) -> Tensor:
+    """v[b, k]: mean of the upsampled features over the pixels of class k in T[b] (0 if none).
+
+    Returns:
+        Tensor: (B, K, C).
+    """
+    B, C, h, w = features.shape
+    K = counts.shape[1]
+    index, weight = _bilinear_taps(ann_y, ann_x, out_size, (h, w))
+    # splat[b, k, q]: weight of low-res feature q in the mean over class k's pixels of crop b.
+    splat = features.new_zeros(B * K, h * w)
+    rows = (ann_b * K + ann_cls)[:, None].expand_as(index)
+    splat.index_put_((rows, index), weight.to(splat.dtype), accumulate=True)
+    splat /= counts.view(-1, 1) + EPS
+    # (B, C, hw) @ (B, hw, K): the gradient w.r.t. the features comes out as (B, C, hw) directly.
+    return torch.bmm(features.view(B, C, h * w), splat.view(B, K, h * w).transpose(1, 2)).transpose(1, 2)
+
+
+def _proto_term(protos: Tensor, u: Tensor, reduction: str) -> Tensor:
+    """Mean over class pairs i < j present in the batch of exp(-d_ij^2), d = channel-mean L1."""
+    n_imgs = u.sum(0).to(protos.dtype)
+    total = protos.sum(0)
+    if reduction == "sum":
+        # The released code's "mean vectors" are the sum over images times N / (N + eps).
+        vecs = total * (n_imgs / (n_imgs + EPS))[:, None]
+    else:
+        vecs = total / (n_imgs + EPS)[:, None]
+    vecs = vecs[n_imgs > 0]
+    i, j = torch.triu_indices(len(vecs), len(vecs), 1, device=vecs.device)
+    d = (vecs[i] - vecs[j]).abs().mean(1)
+    return torch.exp(-d * d).sum() / (len(i) + EPS)
+
+
+def _low_res_response(features, protos, present, valid, logits, image_labels, variance) -> Tensor:
+    """R_low[b, k] = exp(-a^2 / s) at low resolution, for the present classes (0 elsewhere).
+
+    ``a[b, k, q] = mean_c |F[b, :, q] - v[b, k]| * keep[b, q]``; s = 1 ("fixed") or
+    ``2 sigma^2 + 1e-6`` ("adaptive", sigma detached).
+
+    Returns:
+        Tensor: (B, K, h, w).
+    """
+    B, C, h, w = features.shape
+    K, H, W = logits.shape[1:]
+    # Low-res validity: the released code downsamples the padding mask bilinearly (no antialias).
+    keep = F.interpolate(valid[:, None].to(features.dtype), size=(h, w), mode="bilinear",
+                         align_corners=False).view(B, h * w)
+    feats_t = features.view(B, C, h * w).transpose(1, 2).contiguous().unbind(0)
+    proto_rows = protos.unbind(0)
+    rows, row_b, row_k = [], [], []
+    for b in range(B):
+        k = present[b]
+        if not len(k):
+            continue
+        a = torch.cdist(feats_t[b], proto_rows[b][k], p=1).t() * (keep[b] / C)
+        if variance == "fixed":
+            r = torch.exp(-a * a)
+        else:
+            with torch.no_grad():
+                p = torch.softmax(logits[b].to(features.dtype), 0)[k] * image_labels[b, k, None, None]
+                p_low = F.interpolate(p[None], size=(h, w), mode="bilinear", align_corners=False)
+                p_low = p_low.view(len(k), h * w) * keep[b]
+                var = (p_low * a * a).sum(1) / (p_low.sum(1) + EPS)
+            r = torch.exp(-a * a / (2 * var + EPS)[:, None])
+        rows.append(r)
+        row_b.append(torch.full_like(k, b))
+        row_k.append(k)
+    r_low = features.new_zeros(B, K, h * w)
+    if rows:
+        r_low = r_low.index_put((torch.cat(row_b), torch.cat(row_k)), torch.cat(rows))
+    return r_low.view(B, K, h, w)
+
+
+def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
+                  proto_reduction, weights) -> Dict[str, float]:
+    """Raise ValueError naming the argument at fault; return the full weights dict."""
+    for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
+                         ("valid", valid, 3), ("image_labels", image_labels, 2)]:
+        if x.dim() != dim:
+            raise ValueError(f"{name} must have {dim} dimensions, got shape {tuple(x.shape)}")
+    for name, x in [("features", features), ("logits", logits)]:
+        if not x.is_floating_point():
+            raise ValueError(f"{name} must be a float tensor, got {x.dtype}")
+    if targets.is_floating_point() or targets.dtype == torch.bool:
+        raise ValueError(f"targets must be an integer tensor, got {targets.dtype}")
+    B, K, H, W = logits.shape
+    for name, x in [("features", features), ("targets", targets), ("valid", valid),
+                    ("image_labels", image_labels)]:
+        if x.shape[0] != B:
+            raise ValueError(f"{name} has batch size {x.shape[0]}, logits has {B}")
+    for name, x in [("targets", targets), ("valid", valid)]:
+        if tuple(x.shape[1:]) != (H, W):
+            raise ValueError(f"{name} has size {tuple(x.shape[1:])}, logits has {(H, W)}")
+    if image_labels.shape[1] != K:
+        raise ValueError(f"image_labels has {image_labels.shape[1]} classes, logits has {K}")
+    bad = (targets != ignore_value) & ((targets < 0) | (targets >= K))
+    if bool(bad.any()):
+        raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
+                         f"not ignore_value={ignore_value}")
+    if variance not in ("fixed", "adaptive"):
+        raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
+    if proto_reduction not in ("sum", "mean"):
+        raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
+    weights = dict(weights or {})
+    unknown = set(weights) - set(TERMS)
+    if unknown:
+        raise ValueError(f"weights has unknown keys {sorted(unknown)}; expected some of {TERMS}")
+    return {k: float(weights.get(k, 1.0)) for k in TERMS}
+
+
+class AGMMLoss(nn.Module):
+    """``agmm_loss`` with its options fixed at construction (from ``cfg.MODEL.AGMM``)."""
+
+    @configurable
+    def __init__(self, *, enabled: bool = True, ignore_value: int = 255, variance: str = "fixed",
+                 proto_reduction: str = "sum", weights: Optional[Dict[str, float]] = None):
+        """
+        Args:
+            enabled (bool): False gives the partial cross-entropy baseline: only
+                ``loss_sem_seg`` is computed and returned.
+            ignore_value (int): value of the target at pixels without annotation.
+            variance (str): "fixed" or "adaptive"; see ``agmm_loss``.
+            proto_reduction (str): "sum" or "mean"; see ``agmm_loss``.
+            weights (dict or None): "sem_seg", "absent", "proto", "gmm" multipliers.
+        """
+        super().__init__()
+        self.enabled = enabled
+        self.ignore_value = ignore_value
+        self.variance = variance
+        self.proto_reduction = proto_reduction
+        self.weights = {k: float((weights or {}).get(k, 1.0)) for k in TERMS}
+        if not enabled:
+            self.weights.update(absent=0.0, proto=0.0, gmm=0.0)
+
+    @classmethod
+    def from_config(cls, cfg):
+        agmm = cfg.MODEL.AGMM
+        return {
+            "enabled": agmm.ENABLED,
+            "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            "variance": agmm.VARIANCE,
+            "proto_reduction": agmm.PROTO_REDUCTION,
+            "weights": {"sem_seg": agmm.SEM_SEG_WEIGHT, "absent": agmm.ABSENT_WEIGHT,
+                        "proto": agmm.PROTO_WEIGHT, "gmm": agmm.GMM_WEIGHT},
+        }
+
+    def forward(self, features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
+                image_labels: Tensor) -> Dict[str, Tensor]:
+        """Shapes as in ``agmm_loss``; returns its dict of weighted loss terms."""
+        losses = agmm_loss(features, logits, targets, valid, image_labels,
+                           ignore_value=self.ignore_value, variance=self.variance,
+                           proto_reduction=self.proto_reduction, weights=self.weights)
+        return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
+
+    def extra_repr(self) -> str:
+        return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, variance={self.variance!r}, "
+                f"proto_reduction={self.proto_reduction!r}, weights={self.weights}")
