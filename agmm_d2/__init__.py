@@ -9,6 +9,7 @@ import warnings
 warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
 
 from . import data  # noqa: F401  registers the built-in datasets
+from . import modeling  # noqa: F401  registers the meta-architecture and the head
 from .config import add_agmm_config
 
 __all__ = ["add_agmm_config"]

@@ -59,4 +59,19 @@ def _add_input_config(cfg):
 
 
 def _add_solver_test_config(cfg):
-    """Keys of the optimizer, schedule and test-time augmentation."""
+    """Keys of the optimizer, schedule and test-time augmentation.
+
+    Also used: detectron2's SOLVER.* (BASE_LR is the backbone's lr; LR_SCHEDULER_NAME
+    "WarmupPolyLR" with POLY_LR_POWER) and TEST.AUG.ENABLED / TEST.AUG.FLIP.
+    """
+    # Learning-rate factor of every parameter outside the backbone (10 in the released VOC recipe).
+    cfg.SOLVER.HEAD_LR_MULTIPLIER = 1.0
+    # Relative image scales of multi-scale testing, used when TEST.AUG.ENABLED (1.0 = input size).
+    cfg.TEST.AUG.SCALES = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+    cfg.TEST.SLIDING_WINDOW = CN()
+    # Predict overlapping windows and average their probabilities instead of the whole image.
+    cfg.TEST.SLIDING_WINDOW.ENABLED = False
+    # Window (h, w) in pixels; empty: the training crop INPUT.CROP.SIZE, as the released recipe.
+    cfg.TEST.SLIDING_WINDOW.SIZE = []
+    # Fraction of a window's side shared with the next window (2/3 in the Cityscapes recipe).
+    cfg.TEST.SLIDING_WINDOW.OVERLAP = 2.0 / 3.0

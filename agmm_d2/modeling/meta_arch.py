@@ -1,0 +1,123 @@
+"""AGMMSemanticSegmentor: DeepLab backbone + DeepLabV3+ head, trained from sparse labels."""
+from typing import Callable, Dict, List, Optional
+
+import torch
+from detectron2.config import configurable
+from detectron2.modeling import (META_ARCH_REGISTRY, Backbone, build_backbone,
+                                 build_sem_seg_head)
+from detectron2.modeling.postprocessing import sem_seg_postprocess
+from detectron2.structures import ImageList
+from torch import Tensor, nn
+
+from ..evaluation.test_time import TestTimeInference
+from .agmm_loss import AGMMLoss
+
+__all__ = ["AGMMSemanticSegmentor"]
+
+
+@META_ARCH_REGISTRY.register()
+class AGMMSemanticSegmentor(nn.Module):
+    """Semantic segmentation trained with the AGMM loss (or partial cross-entropy alone).
+
+    Training input: the dicts of ``SparseSemSegDatasetMapper`` ("image", "sparse_seg",
+    "valid", "image_labels"). Inference input: detectron2's ``DatasetMapper`` dicts ("image",
+    optionally "height"/"width"); output ``[{"sem_seg": (K, height, width) probabilities}]``
+    at the original image size, as detectron2's ``SemanticSegmentor``.
+    """
+
+    @configurable
+    def __init__(self, *, backbone: Backbone, sem_seg_head: nn.Module, criterion: Callable,
+                 pixel_mean, pixel_std, ignore_value: int = 255,
+                 test_time: Optional[Callable] = None):
+        """
+        Args:
+            backbone: a detectron2 backbone; the head reads some of its features.
+            sem_seg_head: returns ``(decoder features (B, C, h, w), logits (B, K, H, W))``.
+            criterion: ``criterion(features, logits, targets, valid, image_labels)`` -> dict of
+                losses; ``AGMMLoss`` (its terms switched by MODEL.AGMM.*).
+            pixel_mean, pixel_std: per-channel normalization in the input's channel order.
+            ignore_value: target value of unlabeled pixels and of batch padding.
+            test_time: ``test_time(predict, images)`` -> probabilities; see
+                :class:`TestTimeInference` (plain, multi-scale + flip, sliding window);
+                default: plain whole-image inference.
+        """
+        super().__init__()
+        self.backbone = backbone
+        self.sem_seg_head = sem_seg_head
+        self.criterion = criterion
+        self.ignore_value = ignore_value
+        self.test_time = test_time if test_time is not None else TestTimeInference()
+        self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
+        self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
+        # Pad to a multiple of the coarsest stride so that every feature map, and the logits
+        # upsampled from the stride-4 decoder, align exactly with the padded input.
+        strides = [shape.stride for shape in backbone.output_shape().values()]
+        self.size_divisibility = max([backbone.size_divisibility] + strides)
+
+    @classmethod
+    def from_config(cls, cfg):
+        backbone = build_backbone(cfg)
+        return {
+            "backbone": backbone,
+            "sem_seg_head": build_sem_seg_head(cfg, backbone.output_shape()),
+            "criterion": AGMMLoss(cfg),
+            "pixel_mean": cfg.MODEL.PIXEL_MEAN,
+            "pixel_std": cfg.MODEL.PIXEL_STD,
+            "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            "test_time": TestTimeInference(cfg),
+        }
+
+    @property
+    def device(self) -> torch.device:
+        return self.pixel_mean.device
+
+    def _normalize(self, image: Tensor) -> Tensor:
+        return (image.to(self.device).float() - self.pixel_mean) / self.pixel_std
+
+    def _pad(self, tensors: List[Tensor], pad_value: float) -> Tensor:
+        return ImageList.from_tensors(tensors, self.size_divisibility, pad_value).tensor
+
+    def forward(self, batched_inputs: List[dict]):
+        """
+        Args:
+            batched_inputs: list of dicts; "image" (3, H_i, W_i) uint8 in INPUT.FORMAT, and in
+                training "sparse_seg" (H_i, W_i) int64 (ignore_value where not annotated),
+                "valid" (H_i, W_i) bool and "image_labels" (K,) float.
+
+        Returns:
+            training: dict of scalar losses (loss_sem_seg, and loss_absent, loss_proto,
+                loss_gmm when AGMM is enabled).
+            inference: list of {"sem_seg": (K, height, width) class probabilities}.
+        """
+        if not self.training:
+            return self.inference(batched_inputs)
+        # Batch padding is outside every image: its target is ignored and it is not valid.
+        images = self._pad([self._normalize(x["image"]) for x in batched_inputs], 0.0)
+        targets = self._pad([x["sparse_seg"].to(self.device) for x in batched_inputs],
+                            self.ignore_value)
+        valid = self._pad([x["valid"].to(self.device, torch.uint8) for x in batched_inputs], 0)
+        image_labels = torch.stack([x["image_labels"].to(self.device) for x in batched_inputs])
+        features, logits = self.sem_seg_head(self.backbone(images))
+        return self.criterion(features, logits, targets, valid.bool(), image_labels)
+
+    def predict_probabilities(self, images: Tensor) -> Tensor:
+        """
+        Args:
+            images: (B, 3, H, W) normalized images of one size.
+
+        Returns:
+            (B, K, H, W) class probabilities.
+        """
+        height, width = images.shape[-2:]
+        _, logits = self.sem_seg_head(self.backbone(self._pad(list(images), 0.0)))
+        return logits[..., :height, :width].softmax(dim=1)
+
+    def inference(self, batched_inputs: List[dict]) -> List[Dict[str, Tensor]]:
+        # One image at a time: each is predicted at its own size, without batch padding.
+        results = []
+        for x in batched_inputs:
+            image = self._normalize(x["image"])[None]
+            probs = self.test_time(self.predict_probabilities, image)[0]
+            height, width = x.get("height", image.shape[-2]), x.get("width", image.shape[-1])
+            results.append({"sem_seg": sem_seg_postprocess(probs, image.shape[-2:], height, width)})
+        return results
