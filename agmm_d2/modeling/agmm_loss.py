@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from .agmm_ops import EPS, ImagePlan, dense_terms
+from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
 __all__ = ["agmm_loss", "AGMMLoss", "TERMS"]
 
@@ -53,14 +53,18 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor, 
     Returns:
         dict[str, Tensor]: scalars ``loss_sem_seg``, ``loss_absent``, ``loss_proto``,
         ``loss_gmm`` (the sum of the unlabeled and labeled GMM terms), each multiplied by its
-        weight, in the dtype of ``features`` and ``logits`` promoted together. All logs and exps
-        run in float32 (float64 for float64 inputs), also under autocast.
+        weight, in the dtype of ``features`` and ``logits`` promoted together; float32 under
+        autocast (as autocast returns torch's own losses). All logs and exps run in float32
+        (float64 for float64 inputs), whatever the input dtype.
     """
     weights = _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
                             proto_reduction, weights)
+    device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
-    with torch.autocast(device_type=logits.device.type, enabled=False):
+    if torch.is_autocast_enabled(device_type):
+        out_dtype = compute_dtype
+    with torch.autocast(device_type=device_type, enabled=False):
         losses = _agmm_terms(features.to(compute_dtype), logits, targets, valid.bool(),
                              image_labels.to(compute_dtype), ignore_value, variance, proto_reduction,
                              weights, compute_dtype)
@@ -72,24 +76,29 @@ def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, va
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
     zero = features.new_zeros(())
+    losses = dict.fromkeys(TERMS, zero)
     annotated = targets != ignore_value
     ann_b, ann_y, ann_x = annotated.nonzero(as_tuple=True)
     ann_cls = targets[ann_b, ann_y, ann_x]
-    # n[b, k]: annotated pixels of class k in crop b; u = crop-level presence.
-    counts = torch.bincount(ann_b * K + ann_cls, minlength=B * K).view(B, K).to(cd)
+    # counts[b, k]: pixels of class k in T[b]; u = counts > 0 is the crop-level presence.
+    counts = torch.bincount(ann_b * K + ann_cls, minlength=B * K).view(B, K)
     u = counts > 0
-    losses = dict.fromkeys(TERMS, zero)
+    pair_b, pair_k = u.nonzero(as_tuple=True)  # the (image, class) pairs with u = 1
+    per_image = torch.bincount(pair_b, minlength=B).tolist()
+    present = pair_k.split(per_image)
 
     use_gmm = weights["gmm"] != 0
     if weights["proto"] != 0 or use_gmm:
-        protos = _prototypes(features, counts, ann_b, ann_y, ann_x, ann_cls, (H, W))
+        splats = _splats(counts.to(cd), ann_b, ann_y, ann_x, ann_cls, (H, W), (h, w))
+        splats = splats[pair_b, pair_k].split(per_image)
+        protos, dists = prototype_distances(features.reshape(B, C, h * w), list(splats))
         if weights["proto"] != 0:
-            losses["proto"] = _proto_term(protos, u, proto_reduction)
+            losses["proto"] = _proto_term(protos, pair_k, K, proto_reduction)
 
-    present = _present_classes(u)
     r_low = features.new_zeros(B, K, h, w)
     if use_gmm:
-        r_low = _low_res_response(features, protos, present, valid, logits, image_labels, variance)
+        r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_labels,
+                                  variance, (h, w))
 
     use_ce = weights["sem_seg"] != 0
     use_absent = weights["absent"] != 0
@@ -117,12 +126,6 @@ def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, va
     losses["absent"] = absent / n_valid
     losses["gmm"] = l1 / n_valid + l2 / n_ann
     return losses
-
-
-def _present_classes(u: Tensor) -> List[Tensor]:
-    """(B, K) bool -> per image, the (n_b,) int64 ids of the classes present in the crop."""
-    b, k = u.nonzero(as_tuple=True)
-    return list(k.split(torch.bincount(b, minlength=u.shape[0]).tolist()))
 
 
 def _bilinear_taps(ys: Tensor, xs: Tensor, out_size, in_size):
@@ -155,28 +158,34 @@ def _bilinear_taps(ys: Tensor, xs: Tensor, out_size, in_size):
     return index, weight
 
 
-def _prototypes(features, counts, ann_b, ann_y, ann_x, ann_cls, out_size) -> Tensor:
-    """v[b, k]: mean of the upsampled features over the pixels of class k in T[b] (0 if none).
+def _splats(counts, ann_b, ann_y, ann_x, ann_cls, out_size, in_size) -> Tensor:
+    """Weights of the low-res features in each prototype: v[b, k] = splat[b, k] @ F[b]^T.
+
+    v[b, k] is the mean of the bilinearly upsampled features over the pixels of class k in T[b];
+    upsampling is linear, so that mean is a weighted sum of low-res features, with the weights
+    of each pixel's four bilinear taps, divided by (n_bk + 1e-6).
 
     Returns:
-        Tensor: (B, K, C).
+        Tensor: (B, K, h*w) in the dtype of ``counts``.
     """
-    B, C, h, w = features.shape
-    K = counts.shape[1]
-    index, weight = _bilinear_taps(ann_y, ann_x, out_size, (h, w))
-    # splat[b, k, q]: weight of low-res feature q in the mean over class k's pixels of crop b.
-    splat = features.new_zeros(B * K, h * w)
+    B, K = counts.shape
+    index, weight = _bilinear_taps(ann_y, ann_x, out_size, in_size)
+    splat = counts.new_zeros(B * K, in_size[0] * in_size[1])
     rows = (ann_b * K + ann_cls)[:, None].expand_as(index)
     splat.index_put_((rows, index), weight.to(splat.dtype), accumulate=True)
     splat /= counts.view(-1, 1) + EPS
-    # (B, C, hw) @ (B, hw, K): the gradient w.r.t. the features comes out as (B, C, hw) directly.
-    return torch.bmm(features.view(B, C, h * w), splat.view(B, K, h * w).transpose(1, 2)).transpose(1, 2)
+    return splat.view(B, K, -1)
 
 
-def _proto_term(protos: Tensor, u: Tensor, reduction: str) -> Tensor:
-    """Mean over class pairs i < j present in the batch of exp(-d_ij^2), d = channel-mean L1."""
-    n_imgs = u.sum(0).to(protos.dtype)
-    total = protos.sum(0)
+def _proto_term(protos: Tensor, pair_k: Tensor, K: int, reduction: str) -> Tensor:
+    """Mean over class pairs i < j present in the batch of exp(-d_ij^2), d = channel-mean L1.
+
+    Args:
+        protos (Tensor): (P, C) prototypes v[b, k] of the P (image, class) pairs with u = 1.
+        pair_k (Tensor): (P,) their class ids.
+    """
+    total = protos.new_zeros(K, protos.shape[1]).index_add(0, pair_k, protos)
+    n_imgs = torch.bincount(pair_k, minlength=K).to(protos.dtype)
     if reduction == "sum":
         # The released code's "mean vectors" are the sum over images times N / (N + eps).
         vecs = total * (n_imgs / (n_imgs + EPS))[:, None]
@@ -188,44 +197,44 @@ def _proto_term(protos: Tensor, u: Tensor, reduction: str) -> Tensor:
     return torch.exp(-d * d).sum() / (len(i) + EPS)
 
 
-def _low_res_response(features, protos, present, valid, logits, image_labels, variance) -> Tensor:
-    """R_low[b, k] = exp(-a^2 / s) at low resolution, for the present classes (0 elsewhere).
+def _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_labels, variance,
+                      low_size) -> Tensor:
+    """R_low[b, k] = exp(-a^2 / s) at low resolution for the present classes, 0 elsewhere.
 
-    ``a[b, k, q] = mean_c |F[b, :, q] - v[b, k]| * keep[b, q]``; s = 1 ("fixed") or
-    ``2 sigma^2 + 1e-6`` ("adaptive", sigma detached).
+    ``a[b, k, q] = mean_c |F[b, :, q] - v[b, k]| * keep[b, q]`` (u = 1 for present classes);
+    s = 1 ("fixed") or ``2 sigma^2 + 1e-6`` ("adaptive", sigma detached).
+
+    Args:
+        dists (Tensor): (P, h*w) channel-mean L1 distances of the P present (image, class) pairs.
 
     Returns:
         Tensor: (B, K, h, w).
     """
-    B, C, h, w = features.shape
-    K, H, W = logits.shape[1:]
+    B, K = image_labels.shape
+    h, w = low_size
     # Low-res validity: the released code downsamples the padding mask bilinearly (no antialias).
-    keep = F.interpolate(valid[:, None].to(features.dtype), size=(h, w), mode="bilinear",
+    keep = F.interpolate(valid[:, None].to(dists.dtype), size=low_size, mode="bilinear",
                          align_corners=False).view(B, h * w)
-    feats_t = features.view(B, C, h * w).transpose(1, 2).contiguous().unbind(0)
-    proto_rows = protos.unbind(0)
-    rows, row_b, row_k = [], [], []
-    for b in range(B):
-        k = present[b]
-        if not len(k):
-            continue
-        a = torch.cdist(feats_t[b], proto_rows[b][k], p=1).t() * (keep[b] / C)
-        if variance == "fixed":
-            r = torch.exp(-a * a)
-        else:
-            with torch.no_grad():
-                p = torch.softmax(logits[b].to(features.dtype), 0)[k] * image_labels[b, k, None, None]
-                p_low = F.interpolate(p[None], size=(h, w), mode="bilinear", align_corners=False)
-                p_low = p_low.view(len(k), h * w) * keep[b]
-                var = (p_low * a * a).sum(1) / (p_low.sum(1) + EPS)
-            r = torch.exp(-a * a / (2 * var + EPS)[:, None])
-        rows.append(r)
-        row_b.append(torch.full_like(k, b))
-        row_k.append(k)
-    r_low = features.new_zeros(B, K, h * w)
-    if rows:
-        r_low = r_low.index_put((torch.cat(row_b), torch.cat(row_k)), torch.cat(rows))
+    a = dists * keep[pair_b]
+    if not len(a):
+        return dists.new_zeros(B, K, h, w)
+    if variance == "fixed":
+        r = torch.exp(-a * a)
+    else:
+        with torch.no_grad():
+            p_low = torch.cat([_low_res_probs(logits[b], present[b], dists.dtype, low_size)
+                               for b in range(B) if len(present[b])]).view(len(a), h * w)
+            p_low *= image_labels[pair_b, pair_k, None] * keep[pair_b]
+            var = (p_low * a * a).sum(1) / (p_low.sum(1) + EPS)
+        r = torch.exp(-a * a / (2 * var + EPS)[:, None])
+    r_low = dists.new_zeros(B, K, h * w).index_put((pair_b, pair_k), r)
     return r_low.view(B, K, h, w)
+
+
+def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
+    """(K, H, W) logits -> (n, h, w) softmax probabilities of ``classes``, bilinearly downsampled."""
+    p = torch.softmax(logits.to(dtype), 0)[classes]
+    return F.interpolate(p[None], size=low_size, mode="bilinear", align_corners=False)[0]
 
 
 def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,

@@ -1,13 +1,18 @@
-"""The full-resolution terms of the AGMM loss, fused into one autograd Function.
+"""The two fused autograd Functions behind ``agmm_loss``; both run image by image.
 
-Partial cross-entropy, the absent-class term and the two Gaussian-mixture terms (``l1`` on
-valid pixels, ``l2`` on annotated ones) all read the softmax of the logits or the upsampled
-response R at input resolution. Written with plain autograd they cost a dozen passes over
-(B, K, H, W) tensors and save as many for the backward. Here they run image by image (a
-(K, H, W) slice stays in the CPU's cache), share one softmax, read R only for the classes
-present in the crop (R is 0 for the others, and so are their weights), and the backward
-recomputes softmax and R instead of saving them: nothing of full resolution is kept between
-forward and backward beyond the logits themselves.
+``prototype_distances``: the class prototypes of each crop (a fixed linear map of the low-res
+features) and the channel-mean L1 distance of every low-res feature to them, for the classes
+present in the crop only. Its backward writes the features' gradient into one (B, C, h*w)
+buffer, in the features' own layout: no transposed copy, no (B, K, C, h*w) difference tensor.
+
+``dense_terms``: partial cross-entropy, the absent-class term and the two Gaussian-mixture terms
+(``l1`` on valid pixels, ``l2`` on annotated ones). They all read the softmax of the logits or the
+upsampled response R at input resolution; written with plain autograd they cost a dozen passes
+over (B, K, H, W) tensors and save as many for the backward. Here an image's (K, H, W) slice
+stays in the CPU's cache, the softmax is computed once and shared, R is read only for the
+classes present in the crop (it is 0 for the others, and so are their weights), and the
+backward recomputes softmax and R instead of saving them: nothing of full resolution is kept
+between forward and backward beyond the logits themselves.
 """
 from dataclasses import dataclass
 from typing import List, Optional
@@ -16,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["ImagePlan", "dense_terms"]
+__all__ = ["ImagePlan", "dense_terms", "prototype_distances"]
 
 # The 1e-6 of every log in the released code (log(P + 1e-6), log(1 - P + 1e-6), log(R + 1e-6)).
 EPS = 1e-6
@@ -53,30 +58,99 @@ def _log1m(p: Tensor) -> Tensor:
     return torch.rsub(p, 1.0).add_(EPS).log_()
 
 
+def _softmax_into(z: Tensor, out: Tensor) -> Tensor:
+    """Softmax over dim 0 of (K, N) ``z`` written into ``out``: no allocation of (K, N)."""
+    torch.sub(z, z.amax(0, keepdim=True), out=out).exp_()
+    return out.div_(out.sum(0, keepdim=True))
+
+
+class _PrototypeDistances(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, features, splats):
+        B, C, hw = features.shape
+        protos, dists = [], []
+        diff = features.new_empty(C, hw)
+        for b in range(B):
+            if not splats[b].shape[0]:
+                continue
+            v = splats[b] @ features[b].t()
+            d = features.new_empty(v.shape[0], hw)
+            for i in range(v.shape[0]):
+                torch.sum(torch.sub(features[b], v[i, :, None], out=diff).abs_(), 0, out=d[i])
+            protos.append(v)
+            dists.append(d.div_(C))
+        protos = torch.cat(protos) if protos else features.new_zeros(0, C)
+        dists = torch.cat(dists) if dists else features.new_zeros(0, hw)
+        ctx.save_for_backward(features, protos)
+        ctx.splats = splats
+        return protos, dists
+
+    @staticmethod
+    def backward(ctx, g_protos, g_dists):
+        features, protos = ctx.saved_tensors
+        B, C, hw = features.shape
+        grad = torch.empty_like(features)
+        diff = features.new_empty(C, hw)
+        row = 0
+        for b in range(B):
+            n = ctx.splats[b].shape[0]
+            g_f = grad[b].zero_()
+            if not n:
+                continue
+            g_v = g_protos[row:row + n].clone()
+            for i in range(n):
+                # d |F - v| = sign(F - v) (dF - dv); sign(0) = 0 as torch's abs.
+                sign = torch.sub(features[b], protos[row + i, :, None], out=diff).sign_()
+                g_d = g_dists[row + i] / C
+                g_f.addcmul_(sign, g_d)
+                g_v[i] -= torch.mv(sign, g_d)
+            # v = splat @ F^T, so dF += dv^T @ splat.
+            g_f.addmm_(g_v.t(), ctx.splats[b])
+            row += n
+        return grad, None
+
+
+def prototype_distances(features: Tensor, splats: List[Tensor]):
+    """Prototypes of the present classes and the channel-mean L1 distances to them.
+
+    Args:
+        features (Tensor): (B, C, h*w) low-resolution features.
+        splats (list[Tensor]): per image, (n_b, h*w) weights (no gradient): prototype
+            ``v[b, i] = splats[b][i] @ features[b].T``.
+
+    Returns:
+        protos (Tensor): (sum_b n_b, C) prototypes, image by image.
+        dists (Tensor): (sum_b n_b, h*w), ``mean_c |features[b, c, q] - v[b, i, c]|``.
+    """
+    return _PrototypeDistances.apply(features, splats)
+
+
 class _DenseTerms(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, r_low, plans, compute_dtype, use_ce, use_gmm):
         K, H, W = logits.shape[1:]
         ce, absent, l1, l2 = (logits.new_zeros((), dtype=compute_dtype) for _ in range(4))
+        p = logits.new_empty(K, H * W, dtype=compute_dtype)
+        log1m_p = torch.empty_like(p)
         for b, plan in enumerate(plans):
-            z = logits[b].to(compute_dtype)
+            z = logits[b].reshape(K, -1).to(compute_dtype)
             gmm = use_gmm and plan.present.numel() > 0
             if use_ce and plan.ann_pix.numel():
-                z_ann = z.reshape(K, -1)[:, plan.ann_pix]
-                ce -= z_ann.log_softmax(0).gather(0, plan.ann_cls[None]).sum()
+                ce -= z[:, plan.ann_pix].log_softmax(0).gather(0, plan.ann_cls[None]).sum()
             if plan.absent_coef is None and not gmm:
                 continue
-            p = torch.softmax(z, 0)
-            log1m_p = _log1m(p)
+            _softmax_into(z, p)
+            # log(1 - P + eps); -P + 1 rounds as 1 - P.
+            torch.neg(p, out=log1m_p).add_(1).add_(EPS).log_()
             if plan.absent_coef is not None:
-                absent -= torch.mv(log1m_p.view(K, -1).t(), plan.absent_coef).dot(plan.valid)
+                absent -= torch.mv(log1m_p.t(), plan.absent_coef).dot(plan.valid)
             if not gmm:
                 continue
             n = plan.present.numel()
             r = _response(r_low[b, plan.present], (H, W)).view(n, -1)
-            log1m_ps = log1m_p.view(K, -1)[plan.present]
+            log1m_ps = log1m_p[plan.present]
             # -(R log P + (1 - R) log(1 - P)) = -(log(1 - P) + R (log P - log(1 - P)))
-            t = (p.view(K, -1)[plan.present] + EPS).log_().sub_(log1m_ps).mul_(r).add_(log1m_ps)
+            t = p[plan.present].add_(EPS).log_().sub_(log1m_ps).mul_(r).add_(log1m_ps)
             l1 -= torch.mv(t.t(), plan.gmm_coef).dot(plan.valid) / 2
             if plan.ann_pix.numel():
                 r_ann = r[:, plan.ann_pix]
@@ -94,8 +168,13 @@ class _DenseTerms(torch.autograd.Function):
         cd, use_ce, use_gmm = ctx.flags
         K, H, W = logits.shape[1:]
         want_r = ctx.needs_input_grad[1] and use_gmm
-        grad_logits = torch.empty_like(logits) if ctx.needs_input_grad[0] else None
+        grad_logits = None
+        if ctx.needs_input_grad[0]:
+            grad_logits = logits.new_empty(logits.shape)  # contiguous, whatever the input strides
         grad_r_low = torch.zeros_like(r_low) if want_r else None
+        p = logits.new_empty(K, H * W, dtype=cd)
+        # Work in the output buffer itself when it has the compute dtype.
+        g_buf = None if grad_logits is not None and grad_logits.dtype == cd else torch.empty_like(p)
         for b, plan in enumerate(ctx.plans):
             gmm = use_gmm and plan.present.numel() > 0
             ce = use_ce and plan.ann_pix.numel() > 0
@@ -103,9 +182,10 @@ class _DenseTerms(torch.autograd.Function):
                 if grad_logits is not None:
                     grad_logits[b].zero_()
                 continue
-            p = torch.softmax(logits[b].to(cd), 0).view(K, -1)
+            _softmax_into(logits[b].reshape(K, -1).to(cd), p)
+            g_p = grad_logits[b].view(K, -1) if g_buf is None else g_buf
             # d/dP of the absent term: (1 - c) / (1 - P + eps).
-            g_p = torch.rsub(p, 1.0).add_(EPS).reciprocal_()
+            torch.neg(p, out=g_p).add_(1).add_(EPS).reciprocal_()
             if gmm:
                 n = plan.present.numel()
                 inv1m_ps = g_p[plan.present]
@@ -125,7 +205,7 @@ class _DenseTerms(torch.autograd.Function):
                 g_p.index_add_(0, plan.present, torch.sub(inv1m_ps, g_ps).mul_(coef * g_l1))
             if gmm and want_r:
                 # d l1 / dR = (log(1 - P + eps) - log(P + eps)) / 2, on valid pixels only.
-                g_r = inv1m_ps.log_().add_((ps + EPS).log_()).mul_(-coef * g_l1)
+                g_r = inv1m_ps.log_().add_(ps.add_(EPS).log_()).mul_(-coef * g_l1)
                 g_r.mul_(plan.valid)
                 if plan.ann_pix.numel():
                     # d l2 / dR = (-Y / (R + eps) + (1 - Y) / (1 - R + eps)) / 2
@@ -145,7 +225,8 @@ class _DenseTerms(torch.autograd.Function):
                 g_ann = p[:, plan.ann_pix] * g_ce
                 g_ann[plan.ann_cls, torch.arange(plan.ann_pix.numel(), device=g_ann.device)] -= g_ce
                 g_z[:, plan.ann_pix] += g_ann
-            grad_logits[b].copy_(g_z.view(K, H, W))
+            if g_buf is not None:
+                grad_logits[b].copy_(g_z.view(K, H, W))
         return grad_logits, grad_r_low, None, None, None, None
 
 

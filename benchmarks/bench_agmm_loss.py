@@ -1,0 +1,218 @@
+"""Time and memory of one forward+backward of the AGMM terms, against a plain vectorisation.
+
+Run from the repository root:
+
+    python benchmarks/bench_agmm_loss.py                  # VOC and Cityscapes shapes, both impls
+    python benchmarks/bench_agmm_loss.py --threads 1 --repeats 3
+
+Every (shape, implementation) pair runs in a fresh subprocess, so that the process peak RSS
+of one does not mask another's. The subprocess builds seeded sparse inputs, runs one warm-up
+step, then ``--repeats`` timed steps; the table gives the median time and the process peak RSS
+(inputs, gradients and the Python/torch runtime included). The losses of both implementations
+on the same inputs are compared at the end.
+
+``vectorised`` is the straightforward vectorisation of AGMM_SPEC.md with plain autograd (no
+custom backward): prototypes by sampling the low-res features at the annotated pixels, one
+batched ``torch.cdist`` over all K classes, and the full-resolution terms as whole-batch tensor
+expressions. ``agmm`` is ``agmm_d2.modeling.agmm_loss.agmm_loss``.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+IGNORE = 255
+EPS = 1e-6
+
+# name: (B, K, C, crop, h, description of the labels)
+SHAPES = {
+    "voc": (16, 21, 256, 321, 81, "scribbles, 2-4 classes per crop"),
+    "cityscapes": (4, 19, 256, 721, 181, "100 clicks per image"),
+    "voc_all_classes": (16, 21, 256, 321, 81, "scribbles, all 21 classes in every crop"),
+}
+IMPLS = ("agmm", "vectorised")
+
+
+def vectorised_agmm_loss(features, logits, targets, valid, image_labels, ignore_value=IGNORE):
+    """The spec's four terms (fixed variance, sum reduction) with plain autograd.
+
+    Shapes as ``agmm_loss``; returns the same dict. Empty means are 0, as in ``agmm_loss``.
+    """
+    B, C, h, w = features.shape
+    K, H, W = logits.shape[1:]
+    dt = features.dtype
+    annotated = targets != ignore_value
+    is_ann = annotated & valid
+    valid_f, ann_f = valid.to(dt), is_ann.to(dt)
+    n_valid, n_ann = valid_f.sum().clamp(min=1), ann_f.sum().clamp(min=1)
+    P = logits.softmax(1)
+
+    ce = F.cross_entropy(logits, targets.masked_fill(~is_ann, ignore_value),
+                         ignore_index=ignore_value, reduction="sum") / n_ann
+    absent = -((1 - image_labels)[:, :, None, None] * torch.log(1 - P + EPS)).sum(1)
+    absent = (absent * valid_f).sum() / n_valid
+
+    # Prototypes: the features sampled at every annotated pixel, summed per (image, class).
+    one_hot = F.one_hot(targets.masked_fill(~annotated, K), K + 1)[..., :K].permute(0, 3, 1, 2).to(dt)
+    counts = one_hot.sum((2, 3))
+    u = (counts > 0).to(dt)
+    b_idx, y_idx, x_idx = annotated.nonzero(as_tuple=True)
+    grid = torch.stack([(x_idx + 0.5) / W * 2 - 1, (y_idx + 0.5) / H * 2 - 1], -1).to(dt)
+    sums = features.new_zeros(B * K, C)
+    for b in range(B):
+        sel = b_idx == b
+        if not sel.any():
+            continue
+        sampled = F.grid_sample(features[b:b + 1], grid[sel][None, None], mode="bilinear",
+                                padding_mode="border", align_corners=False)[0, :, 0].t()
+        sums = sums.index_add(0, b * K + targets[b][annotated[b]], sampled)
+    protos = sums.view(B, K, C) / (counts[..., None] + EPS)
+
+    n_imgs = u.sum(0)
+    vecs = protos.sum(0) * (n_imgs / (n_imgs + EPS))[:, None]
+    vecs = vecs[n_imgs > 0]
+    i, j = torch.triu_indices(len(vecs), len(vecs), 1)
+    d = (vecs[i] - vecs[j]).abs().mean(1)
+    proto = torch.exp(-d * d).sum() / (len(i) + EPS)
+
+    keep = F.interpolate(valid_f[:, None], size=(h, w), mode="bilinear", align_corners=False)
+    a = torch.cdist(features.flatten(2).transpose(1, 2), protos, p=1).transpose(1, 2) / C
+    a = a.reshape(B, K, h, w) * u[:, :, None, None] * keep
+    R = F.interpolate(torch.exp(-a * a), size=(H, W), mode="bilinear", align_corners=False)
+    R = R * u[:, :, None, None]
+    weight = (u / (u.sum(1, keepdim=True) + EPS))[:, :, None, None]
+    l1 = -(R * torch.log(P + EPS) + (1 - R) * torch.log(1 - P + EPS)) / 2
+    l1 = ((l1 * weight).sum(1) * valid_f).sum() / n_valid
+    l2 = -(one_hot * torch.log(R + EPS) + (1 - one_hot) * torch.log(1 - R + EPS)) / 2
+    l2 = ((l2 * weight).sum(1) * ann_f).sum() / n_ann
+    return {"loss_sem_seg": ce, "loss_absent": absent, "loss_proto": proto, "loss_gmm": l1 + l2}
+
+
+def make_inputs(B, K, C, crop, h, all_classes=False, clicks=0, seed=0):
+    """Seeded features, logits, sparse targets, valid mask and image labels of one batch."""
+    g = torch.Generator().manual_seed(seed)
+    features = torch.randn(B, C, h, h, generator=g)
+    logits = torch.randn(B, K, crop, crop, generator=g).mul_(2)
+    targets = torch.full((B, crop, crop), IGNORE, dtype=torch.long)
+    valid = torch.zeros(B, crop, crop, dtype=torch.bool)
+    image_labels = torch.zeros(B, K)
+
+    def randint(lo, hi):
+        return int(torch.randint(lo, hi, (1,), generator=g))
+
+    for b in range(B):
+        # Half the crops come from images smaller than the crop: padding on the bottom/right.
+        vh, vw = (crop, crop) if b % 2 else (randint(crop * 2 // 3, crop), randint(crop * 2 // 3, crop))
+        valid[b, :vh, :vw] = True
+        if clicks:
+            # Clicks sampled from a dense label: a few large regions, one class each.
+            n_cls = randint(8, 13)
+            classes = torch.randperm(K, generator=g)[:n_cls]
+            ys = torch.randint(0, vh, (clicks,), generator=g)
+            xs = torch.randint(0, vw, (clicks,), generator=g)
+            region = (ys * 3 // vh) * 4 + xs * 4 // vw
+            targets[b, ys, xs] = classes[region % n_cls]
+        else:
+            n_cls = K if all_classes else randint(2, 5)
+            classes = torch.randperm(K, generator=g)[:n_cls]
+            for k in classes.tolist():
+                for _ in range(randint(1, 4)):
+                    # A 3-pixel-wide straight scribble of 40-160 pixels.
+                    y0, x0 = randint(0, vh - 3), randint(0, max(vw - 160, 1))
+                    length = randint(40, 160)
+                    targets[b, y0:y0 + 3, x0:x0 + length] = k
+        targets[b][~valid[b]] = IGNORE
+        image_labels[b, classes] = 1
+    return features, logits, targets, valid, image_labels
+
+
+def worker(shape, impl, repeats, threads):
+    """Run one configuration in this process; print a JSON line with times, RSS and losses."""
+    torch.set_num_threads(threads)
+    B, K, C, crop, h, _ = SHAPES[shape]
+    inputs = make_inputs(B, K, C, crop, h, all_classes=shape == "voc_all_classes",
+                         clicks=100 if shape == "cityscapes" else 0)
+    features, logits = inputs[0].requires_grad_(), inputs[1].requires_grad_()
+    rss_inputs = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if impl == "agmm":
+        from agmm_d2.modeling.agmm_loss import agmm_loss as loss_fn
+    else:
+        loss_fn = vectorised_agmm_loss
+    times, fwd_times = [], []
+    for step in range(repeats + 1):
+        features.grad = logits.grad = None
+        t0 = time.perf_counter()
+        losses = loss_fn(*inputs)
+        t1 = time.perf_counter()
+        sum(losses.values()).backward()
+        t2 = time.perf_counter()
+        if step:  # the first step is a warm-up
+            times.append(t2 - t0)
+            fwd_times.append(t1 - t0)
+    print(json.dumps({
+        "time": statistics.median(times), "fwd": statistics.median(fwd_times),
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9,
+        "inputs_rss_gb": rss_inputs * 1024 / 1e9,
+        "losses": {k: float(v) for k, v in losses.items()},
+    }))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", default="voc,cityscapes,voc_all_classes")
+    parser.add_argument("--impls", default=",".join(IMPLS))
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps after one warm-up")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "IMPL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker, args.repeats, args.threads)
+        return
+
+    print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs "
+          f"({platform.processor() or platform.machine()}), load average before: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"forward+backward of the four AGMM terms; median of {args.repeats} steps after a warm-up")
+    rows = {}
+    for shape in args.shapes.split(","):
+        for impl in args.impls.split(","):
+            cmd = [sys.executable, __file__, "--worker", shape, impl, "--repeats", str(args.repeats),
+                   "--threads", str(args.threads)]
+            rows[shape, impl] = json.loads(subprocess.run(cmd, check=True, capture_output=True,
+                                                          text=True).stdout.strip().splitlines()[-1])
+    header = (f"| {'shape':<36} | {'implementation':<14} | {'fwd+bwd (s)':>11} | {'fwd (s)':>7} "
+              f"| {'peak RSS (GB)':>13} | {'speed-up':>8} |")
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for (shape, impl), r in rows.items():
+        B, K, C, crop, h, labels = SHAPES[shape]
+        name = f"{shape} B={B} K={K} {crop}px h={h}"
+        base = rows.get((shape, "vectorised"))
+        speedup = f"{base['time'] / r['time']:.1f}x" if base else "-"
+        print(f"| {name:<36} | {impl:<14} | {r['time']:>11.2f} | {r['fwd']:>7.2f} "
+              f"| {r['peak_rss_gb']:>13.2f} | {speedup:>8} |")
+    for shape in args.shapes.split(","):
+        B, K, C, crop, h, labels = SHAPES[shape]
+        print(f"{shape}: {labels}; RSS with inputs only: "
+              f"{rows[shape, args.impls.split(',')[0]]['inputs_rss_gb']:.2f} GB")
+        if all((shape, i) in rows for i in IMPLS):
+            a, b = (rows[shape, i]["losses"] for i in IMPLS)
+            worst = max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for k in a)
+            print(f"{shape}: largest relative difference of the losses between implementations: "
+                  f"{worst:.1e}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
