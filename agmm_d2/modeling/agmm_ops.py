@@ -64,19 +64,35 @@ def _softmax_into(z: Tensor, out: Tensor) -> Tensor:
     return out.div_(out.sum(0, keepdim=True))
 
 
+def _chunks(n: int, max_size: int):
+    """Nearly equal slices [s, e) covering range(n), none longer than ``max_size``."""
+    size = -(-n // -(-n // max(1, max_size)))
+    return [slice(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+# Elements per slice of the memory-bound passes (8 MB of float32): a whole (K, H, W) or
+# (n, C, h*w) image at Cityscapes size is 5-10 times the CPU's cache and twice as slow to pass
+# over; much smaller slices multiply the number of ops, which costs more on a shared CPU.
+_SLICE = 2 ** 21
+
+
 class _PrototypeDistances(torch.autograd.Function):
     @staticmethod
     def forward(ctx, features, splats):
         B, C, hw = features.shape
         protos, dists = [], []
-        diff = features.new_empty(C, hw)
         for b in range(B):
-            if not splats[b].shape[0]:
+            n = splats[b].shape[0]
+            if not n:
                 continue
             v = splats[b] @ features[b].t()
-            d = features.new_empty(v.shape[0], hw)
-            for i in range(v.shape[0]):
-                torch.sum(torch.sub(features[b], v[i, :, None], out=diff).abs_(), 0, out=d[i])
+            d = features.new_empty(n, hw)
+            tiles = _chunks(hw, max(16, _SLICE // (n * C)))
+            diff = features.new_empty(n, C, tiles[0].stop)
+            for cols in tiles:
+                part = diff[..., :cols.stop - cols.start]
+                torch.sub(features[b, None, :, cols], v[:, :, None], out=part).abs_()
+                torch.sum(part, 1, out=d[:, cols])
             protos.append(v)
             dists.append(d.div_(C))
         protos = torch.cat(protos) if protos else features.new_zeros(0, C)
@@ -94,15 +110,19 @@ class _PrototypeDistances(torch.autograd.Function):
         row = 0
         for b in range(B):
             n = ctx.splats[b].shape[0]
-            g_f = grad[b].zero_()
+            g_f = grad[b]
             if not n:
+                g_f.zero_()
                 continue
             g_v = g_protos[row:row + n].clone()
             for i in range(n):
                 # d |F - v| = sign(F - v) (dF - dv); sign(0) = 0 as torch's abs.
                 sign = torch.sub(features[b], protos[row + i, :, None], out=diff).sign_()
                 g_d = g_dists[row + i] / C
-                g_f.addcmul_(sign, g_d)
+                if i:
+                    g_f.addcmul_(sign, g_d)
+                else:
+                    torch.mul(sign, g_d, out=g_f)
                 g_v[i] -= torch.mv(sign, g_d)
             # v = splat @ F^T, so dF += dv^T @ splat.
             g_f.addmm_(g_v.t(), ctx.splats[b])
@@ -125,38 +145,52 @@ def prototype_distances(features: Tensor, splats: List[Tensor]):
     return _PrototypeDistances.apply(features, splats)
 
 
+def _l2_sum(r_ann: Tensor, plan: ImagePlan) -> Tensor:
+    """Sum over annotated pixels of the u-weighted class mean of l2; r_ann (n, m) = R there."""
+    y = plan.ann_cls[None] == plan.present[:, None]
+    t = torch.where(y, (r_ann + EPS).log(), _log1m(r_ann))
+    return -torch.mv(t.t(), plan.gmm_coef).sum() / 2
+
+
+def _l2_grad(r_ann: Tensor, plan: ImagePlan) -> Tensor:
+    """d l2 / dR = (-Y / (R + eps) + (1 - Y) / (1 - R + eps)) / 2, weighted; (n, m)."""
+    y = plan.ann_cls[None] == plan.present[:, None]
+    d = torch.where(y, -(r_ann + EPS).reciprocal(), torch.rsub(r_ann, 1.0).add_(EPS).reciprocal_())
+    return d.mul_(plan.gmm_coef[:, None] / 2)
+
+
 class _DenseTerms(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, r_low, plans, compute_dtype, use_ce, use_gmm):
         K, H, W = logits.shape[1:]
+        chunks = _chunks(H * W, _SLICE // K)
         ce, absent, l1, l2 = (logits.new_zeros((), dtype=compute_dtype) for _ in range(4))
-        p = logits.new_empty(K, H * W, dtype=compute_dtype)
-        log1m_p = torch.empty_like(p)
+        p_buf = logits.new_empty(K, chunks[0].stop, dtype=compute_dtype)
+        log1m_buf = torch.empty_like(p_buf)
         for b, plan in enumerate(plans):
-            z = logits[b].reshape(K, -1).to(compute_dtype)
+            z = logits[b].reshape(K, -1)
             gmm = use_gmm and plan.present.numel() > 0
             if use_ce and plan.ann_pix.numel():
-                ce -= z[:, plan.ann_pix].log_softmax(0).gather(0, plan.ann_cls[None]).sum()
-            if plan.absent_coef is None and not gmm:
+                z_ann = z[:, plan.ann_pix].to(compute_dtype)
+                ce -= z_ann.log_softmax(0).gather(0, plan.ann_cls[None]).sum()
+            if gmm:
+                r = _response(r_low[b, plan.present], (H, W)).view(plan.present.numel(), -1)
+                if plan.ann_pix.numel():
+                    l2 += _l2_sum(r[:, plan.ann_pix], plan)
+            elif plan.absent_coef is None:
                 continue
-            _softmax_into(z, p)
-            # log(1 - P + eps); -P + 1 rounds as 1 - P.
-            torch.neg(p, out=log1m_p).add_(1).add_(EPS).log_()
-            if plan.absent_coef is not None:
-                absent -= torch.mv(log1m_p.t(), plan.absent_coef).dot(plan.valid)
-            if not gmm:
-                continue
-            n = plan.present.numel()
-            r = _response(r_low[b, plan.present], (H, W)).view(n, -1)
-            log1m_ps = log1m_p[plan.present]
-            # -(R log P + (1 - R) log(1 - P)) = -(log(1 - P) + R (log P - log(1 - P)))
-            t = p[plan.present].add_(EPS).log_().sub_(log1m_ps).mul_(r).add_(log1m_ps)
-            l1 -= torch.mv(t.t(), plan.gmm_coef).dot(plan.valid) / 2
-            if plan.ann_pix.numel():
-                r_ann = r[:, plan.ann_pix]
-                y = plan.ann_cls[None] == plan.present[:, None]
-                t = torch.where(y, (r_ann + EPS).log(), _log1m(r_ann))
-                l2 -= torch.mv(t.t(), plan.gmm_coef).sum() / 2
+            for px in chunks:
+                p = _softmax_into(z[:, px].to(compute_dtype), p_buf[:, :px.stop - px.start])
+                # log(1 - P + eps); -P + 1 rounds as 1 - P.
+                log1m_p = torch.neg(p, out=log1m_buf[:, :px.stop - px.start]).add_(1).add_(EPS).log_()
+                valid = plan.valid[px]
+                if plan.absent_coef is not None:
+                    absent -= torch.mv(log1m_p.t(), plan.absent_coef).dot(valid)
+                if gmm:
+                    log1m_ps = log1m_p[plan.present]
+                    # -(R log P + (1 - R) log(1 - P)) = -(log(1 - P) + R (log P - log(1 - P)))
+                    t = p[plan.present].add_(EPS).log_().sub_(log1m_ps).mul_(r[:, px]).add_(log1m_ps)
+                    l1 -= torch.mv(t.t(), plan.gmm_coef).dot(valid) / 2
         ctx.save_for_backward(logits, r_low)
         ctx.plans = plans
         ctx.flags = compute_dtype, use_ce, use_gmm
@@ -167,66 +201,67 @@ class _DenseTerms(torch.autograd.Function):
         logits, r_low = ctx.saved_tensors
         cd, use_ce, use_gmm = ctx.flags
         K, H, W = logits.shape[1:]
+        chunks = _chunks(H * W, _SLICE // K)
         want_r = ctx.needs_input_grad[1] and use_gmm
         grad_logits = None
         if ctx.needs_input_grad[0]:
             grad_logits = logits.new_empty(logits.shape)  # contiguous, whatever the input strides
         grad_r_low = torch.zeros_like(r_low) if want_r else None
-        p = logits.new_empty(K, H * W, dtype=cd)
-        # Work in the output buffer itself when it has the compute dtype.
-        g_buf = None if grad_logits is not None and grad_logits.dtype == cd else torch.empty_like(p)
+        p_buf = logits.new_empty(K, chunks[0].stop, dtype=cd)
+        # Work in the output itself when it has the compute dtype.
+        g_buf = torch.empty_like(p_buf) if grad_logits is None or grad_logits.dtype != cd else None
         for b, plan in enumerate(ctx.plans):
+            z = logits[b].reshape(K, -1)
+            g_z_img = None if grad_logits is None else grad_logits[b].view(K, -1)
             gmm = use_gmm and plan.present.numel() > 0
-            ce = use_ce and plan.ann_pix.numel() > 0
-            if plan.absent_coef is None and not gmm and not ce:
-                if grad_logits is not None:
-                    grad_logits[b].zero_()
-                continue
-            _softmax_into(logits[b].reshape(K, -1).to(cd), p)
-            g_p = grad_logits[b].view(K, -1) if g_buf is None else g_buf
-            # d/dP of the absent term: (1 - c) / (1 - P + eps).
-            torch.neg(p, out=g_p).add_(1).add_(EPS).reciprocal_()
-            if gmm:
+            if plan.absent_coef is None and not gmm:
+                if g_z_img is not None:
+                    g_z_img.zero_()
+            elif gmm:
                 n = plan.present.numel()
-                inv1m_ps = g_p[plan.present]
                 with torch.enable_grad():
                     r_in = r_low[b, plan.present].detach().requires_grad_(want_r)
                     r_graph = _response(r_in, (H, W))
                 r = r_graph.detach().view(n, -1)
-                ps = p[plan.present]
-                coef = (plan.gmm_coef / 2)[:, None]
-            if plan.absent_coef is not None:
-                g_p.mul_((g_absent * plan.absent_coef)[:, None])
-            else:
-                g_p.zero_()
-            if gmm:
-                # d l1 / dP = ((1 - R) / (1 - P + eps) - R / (P + eps)) / 2
-                g_ps = (ps + EPS).reciprocal_().add_(inv1m_ps).mul_(r)
-                g_p.index_add_(0, plan.present, torch.sub(inv1m_ps, g_ps).mul_(coef * g_l1))
-            if gmm and want_r:
-                # d l1 / dR = (log(1 - P + eps) - log(P + eps)) / 2, on valid pixels only.
-                g_r = inv1m_ps.log_().add_(ps.add_(EPS).log_()).mul_(-coef * g_l1)
-                g_r.mul_(plan.valid)
-                if plan.ann_pix.numel():
-                    # d l2 / dR = (-Y / (R + eps) + (1 - Y) / (1 - R + eps)) / 2
-                    r_ann = r[:, plan.ann_pix]
-                    y = plan.ann_cls[None] == plan.present[:, None]
-                    d = torch.where(y, -(r_ann + EPS).reciprocal(), torch.rsub(r_ann, 1.0).add_(EPS).reciprocal_())
-                    g_r[:, plan.ann_pix] += d.mul_(coef * g_l2)
-                (grad_r_low[b, plan.present],) = torch.autograd.grad(r_graph, r_in, g_r.view(n, H, W))
-            if grad_logits is None:
-                continue
-            g_p.mul_(plan.valid)
-            # Softmax backward: dZ = P * (dP - sum_k P dP).
-            g_z = g_p.mul_(p)
-            g_z.addcmul_(p, g_z.sum(0, keepdim=True), value=-1)
-            if ce:
+                g_r = torch.empty_like(r) if want_r else None
+                coef = (plan.gmm_coef * g_l1 / 2)[:, None]
+            for px in chunks if plan.absent_coef is not None or gmm else []:
+                m = px.stop - px.start
+                p = _softmax_into(z[:, px].to(cd), p_buf[:, :m])
+                g = g_z_img[:, px] if g_buf is None else g_buf[:, :m]
+                # d/dP of the absent term: (1 - c) / (1 - P + eps).
+                torch.neg(p, out=g).add_(1).add_(EPS).reciprocal_()
+                valid = plan.valid[px]
+                if gmm:
+                    inv1m_ps, ps = g[plan.present], p[plan.present]
+                if plan.absent_coef is not None:
+                    g.mul_((g_absent * plan.absent_coef)[:, None])
+                else:
+                    g.zero_()
+                if gmm:
+                    # d l1 / dP = ((1 - R) / (1 - P + eps) - R / (P + eps)) / 2
+                    g_ps = (ps + EPS).reciprocal_().add_(inv1m_ps).mul_(r[:, px])
+                    g.index_add_(0, plan.present, torch.sub(inv1m_ps, g_ps).mul_(coef))
+                    if want_r:
+                        # d l1 / dR = (log(1 - P + eps) - log(P + eps)) / 2 on valid pixels.
+                        torch.mul(inv1m_ps.log_().add_(ps.add_(EPS).log_()), -coef, out=g_r[:, px])
+                        g_r[:, px] *= valid
+                if g_z_img is None:
+                    continue
+                # Softmax backward: dZ = P * (dP - sum_k P dP).
+                g.mul_(valid).mul_(p)
+                g.addcmul_(p, g.sum(0, keepdim=True), value=-1)
+                if g_buf is not None:
+                    g_z_img[:, px] = g
+            if g_z_img is not None and use_ce and plan.ann_pix.numel():
                 # Cross-entropy backward at the annotated pixels: P - onehot(T).
-                g_ann = p[:, plan.ann_pix] * g_ce
+                g_ann = z[:, plan.ann_pix].to(cd).softmax(0) * g_ce
                 g_ann[plan.ann_cls, torch.arange(plan.ann_pix.numel(), device=g_ann.device)] -= g_ce
-                g_z[:, plan.ann_pix] += g_ann
-            if g_buf is not None:
-                grad_logits[b].copy_(g_z.view(K, H, W))
+                g_z_img[:, plan.ann_pix] += g_ann.to(g_z_img.dtype)
+            if gmm and want_r:
+                if plan.ann_pix.numel():
+                    g_r[:, plan.ann_pix] += _l2_grad(r[:, plan.ann_pix], plan) * g_l2
+                (grad_r_low[b, plan.present],) = torch.autograd.grad(r_graph, r_in, g_r.view(n, H, W))
         return grad_logits, grad_r_low, None, None, None, None
 
 
