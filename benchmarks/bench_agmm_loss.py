@@ -64,7 +64,8 @@ def vectorised_agmm_loss(features, logits, targets, valid, image_labels, ignore_
     absent = (absent * valid_f).sum() / n_valid
 
     # Prototypes: the features sampled at every annotated pixel, summed per (image, class).
-    one_hot = F.one_hot(targets.masked_fill(~annotated, K), K + 1)[..., :K].permute(0, 3, 1, 2).to(dt)
+    one_hot = F.one_hot(targets.masked_fill(~annotated, K), K + 1)[..., :K]
+    one_hot = one_hot.permute(0, 3, 1, 2).to(dt)
     counts = one_hot.sum((2, 3))
     u = (counts > 0).to(dt)
     b_idx, y_idx, x_idx = annotated.nonzero(as_tuple=True)
@@ -113,7 +114,9 @@ def make_inputs(B, K, C, crop, h, all_classes=False, clicks=0, seed=0):
 
     for b in range(B):
         # Half the crops come from images smaller than the crop: padding on the bottom/right.
-        vh, vw = (crop, crop) if b % 2 else (randint(crop * 2 // 3, crop), randint(crop * 2 // 3, crop))
+        vh, vw = crop, crop
+        if b % 2:
+            vh, vw = randint(crop * 2 // 3, crop), randint(crop * 2 // 3, crop)
         valid[b, :vh, :vw] = True
         if clicks:
             # Clicks sampled from a dense label: a few large regions, one class each.
@@ -183,14 +186,15 @@ def main():
     print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs "
           f"({platform.processor() or platform.machine()}), load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"forward+backward of the four AGMM terms; median of {args.repeats} steps after a warm-up")
+    print(f"forward+backward of the four AGMM terms; median of {args.repeats} steps "
+          "after a warm-up")
     rows = {}
     for shape in args.shapes.split(","):
         for impl in args.impls.split(","):
-            cmd = [sys.executable, __file__, "--worker", shape, impl, "--repeats", str(args.repeats),
-                   "--threads", str(args.threads)]
-            rows[shape, impl] = json.loads(subprocess.run(cmd, check=True, capture_output=True,
-                                                          text=True).stdout.strip().splitlines()[-1])
+            cmd = [sys.executable, __file__, "--worker", shape, impl,
+                   "--repeats", str(args.repeats), "--threads", str(args.threads)]
+            run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            rows[shape, impl] = json.loads(run.stdout.strip().splitlines()[-1])
     header = (f"| {'shape':<36} | {'implementation':<14} | {'fwd+bwd (s)':>11} | {'fwd (s)':>7} "
               f"| {'peak RSS (GB)':>13} | {'speed-up':>8} |")
     print(header)

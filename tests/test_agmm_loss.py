@@ -94,14 +94,16 @@ def ref_gmm(features, logits, targets, valid, image_labels, variance):
                 sigma = torch.sqrt((pd * ad * ad).sum() / (pd.sum() + EPS))
                 R_low.append(torch.exp(-a * a / (2 * sigma * sigma + EPS)))
     R_low = torch.stack(R_low).view(B, K, h, w)
-    R = F.interpolate(R_low, size=(H, W), mode="bilinear", align_corners=False) * u[:, :, None, None]
+    R = F.interpolate(R_low, size=(H, W), mode="bilinear", align_corners=False)
+    R = R * u[:, :, None, None]
     l1_px, l2_px = [], []
     for b in range(B):
         s1, s2 = 0, 0
         for k in range(K):
-            l1 = (-R[b, k] * torch.log(P[b, k] + EPS) - (1 - R[b, k]) * torch.log(1 - P[b, k] + EPS)) / 2
+            Rk, Pk = R[b, k], P[b, k]
+            l1 = (-Rk * torch.log(Pk + EPS) - (1 - Rk) * torch.log(1 - Pk + EPS)) / 2
             Y = (targets[b] == k).double()
-            l2 = (-Y * torch.log(R[b, k] + EPS) - (1 - Y) * torch.log(1 - R[b, k] + EPS)) / 2
+            l2 = (-Y * torch.log(Rk + EPS) - (1 - Y) * torch.log(1 - Rk + EPS)) / 2
             s1 = s1 + l1 * u[b, k] / (u[b].sum() + EPS)
             s2 = s2 + l2 * u[b, k] / (u[b].sum() + EPS)
         l1_px.append(s1[valid[b]])
@@ -109,7 +111,8 @@ def ref_gmm(features, logits, targets, valid, image_labels, variance):
     return _mean(l1_px) + _mean(l2_px)
 
 
-def reference(features, logits, targets, valid, image_labels, variance="fixed", proto_reduction="sum"):
+def reference(features, logits, targets, valid, image_labels, variance="fixed",
+              proto_reduction="sum"):
     K = logits.shape[1]
     return {
         "loss_sem_seg": ref_sem_seg(logits, targets, valid),
@@ -262,15 +265,19 @@ def _all_padding_batch(batch):
     return batch[:2] + (torch.full_like(batch[2], IGNORE), torch.zeros_like(batch[3])) + batch[4:]
 
 
+def _small(seed, B=2, K=4, **kwargs):
+    return make_batch(B, K, 5, 21, 21, 6, 6, seed, **kwargs)
+
+
 DEGENERATE = {
-    "no_annotation_in_one_image": lambda: _no_annotation_in_image(make_batch(2, 4, 5, 21, 21, 6, 6, 1)),
-    "no_annotation_in_batch": lambda: _no_annotation_at_all(make_batch(2, 4, 5, 21, 21, 6, 6, 2)),
-    "single_class": lambda: make_batch(2, 4, 5, 21, 21, 6, 6, 3, n_classes=1),
-    "all_classes_present": lambda: make_batch(2, 4, 5, 21, 21, 6, 6, 4, n_classes=4, density=0.5),
-    "image_all_padding": lambda: _all_padding_image(make_batch(2, 4, 5, 21, 21, 6, 6, 5)),
-    "batch_all_padding": lambda: _all_padding_batch(make_batch(2, 4, 5, 21, 21, 6, 6, 6)),
-    "K_is_1": lambda: make_batch(2, 1, 5, 21, 21, 6, 6, 7),
-    "B_is_1": lambda: make_batch(1, 4, 5, 21, 21, 6, 6, 8),
+    "no_annotation_in_one_image": lambda: _no_annotation_in_image(_small(1)),
+    "no_annotation_in_batch": lambda: _no_annotation_at_all(_small(2)),
+    "single_class": lambda: _small(3, n_classes=1),
+    "all_classes_present": lambda: _small(4, n_classes=4, density=0.5),
+    "image_all_padding": lambda: _all_padding_image(_small(5)),
+    "batch_all_padding": lambda: _all_padding_batch(_small(6)),
+    "K_is_1": lambda: _small(7, K=1),
+    "B_is_1": lambda: _small(8, B=1),
     "dense_labels": lambda: make_batch(2, 3, 5, 12, 12, 3, 3, 9, density=1.0),
 }
 
@@ -313,14 +320,16 @@ def test_dtype_in_equals_dtype_out(dtype):
 
 def test_bf16_autocast_is_finite_and_close():
     torch.manual_seed(0)
-    features, _, targets, valid, labels = make_batch(2, 4, 8, 33, 33, 9, 9, seed=13, dtype=torch.float32)
+    features, _, targets, valid, labels = make_batch(2, 4, 8, 33, 33, 9, 9, seed=13)
+    features, labels = features.float(), labels.float()
     head = torch.nn.Conv2d(8, 8, 1)
     classifier = torch.nn.Conv2d(8, 4, 1)
 
     def step():
         head.zero_grad()
         feats = head(features)
-        logits = F.interpolate(classifier(feats), size=(33, 33), mode="bilinear", align_corners=False)
+        logits = F.interpolate(classifier(feats), size=(33, 33), mode="bilinear",
+                               align_corners=False)
         out = agmm_loss(feats, logits, targets, valid, labels)
         sum(out.values()).backward()
         return out, head.weight.grad.clone()

@@ -1,14 +1,15 @@
 """The AGMM supervision: partial cross-entropy, absent-class, prototype and Gaussian-mixture terms.
 
-``agmm_loss`` computes exactly what ../shared/AGMM_SPEC.md ("The four terms") defines, which is
-what the authors' released training code computes, without its cost:
+``agmm_loss`` computes exactly what the project's AGMM_SPEC.md ("The four terms") defines, which
+is what the authors' released training code computes, without its cost:
 
 - prototypes are means of the *bilinearly upsampled* features over annotated pixels; that is a
   fixed linear map of the low-resolution features (the adjoint of the upsampling restricted to
-  those pixels), so they come from one (B, K, h*w) x (B, h*w, C) product, built from the four
-  bilinear taps of each annotated pixel, with no full-resolution copy of the features;
-- the channel-mean L1 distances to the prototypes are computed only for the classes present in
-  each crop (u = 0 zeroes the others' response, weight and gradient exactly);
+  those pixels), built from the four bilinear taps of each annotated pixel: no full-resolution
+  copy of the features;
+- prototypes and the channel-mean L1 distances to them are computed only for the classes
+  present in each crop (u = 0 zeroes the others' response, weight and gradient exactly), in
+  ``agmm_ops.prototype_distances``;
 - the full-resolution terms run fused, image by image, in ``agmm_ops.dense_terms``.
 
 An empty mean (no valid pixel, no annotated pixel) is 0, not NaN: the released code would give
@@ -30,8 +31,9 @@ __all__ = ["agmm_loss", "AGMMLoss", "TERMS"]
 TERMS = ("sem_seg", "absent", "proto", "gmm")
 
 
-def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor, image_labels: Tensor,
-              *, ignore_value: int = 255, variance: str = "fixed", proto_reduction: str = "sum",
+def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
+              image_labels: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
+              proto_reduction: str = "sum",
               weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
 
@@ -66,13 +68,14 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor, 
         out_dtype = compute_dtype
     with torch.autocast(device_type=device_type, enabled=False):
         losses = _agmm_terms(features.to(compute_dtype), logits, targets, valid.bool(),
-                             image_labels.to(compute_dtype), ignore_value, variance, proto_reduction,
-                             weights, compute_dtype)
+                             image_labels.to(compute_dtype), ignore_value, variance,
+                             proto_reduction, weights, compute_dtype)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
 
 
 def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, variance,
                 proto_reduction, weights, cd):
+    """Unweighted terms; features and image labels already in the compute dtype ``cd``."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
     zero = features.new_zeros(())
@@ -232,7 +235,7 @@ def _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_label
 
 
 def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
-    """(K, H, W) logits -> (n, h, w) softmax probabilities of ``classes``, bilinearly downsampled."""
+    """(K, H, W) logits -> (n, h, w) probabilities of ``classes``, bilinearly downsampled."""
     p = torch.softmax(logits.to(dtype), 0)[classes]
     return F.interpolate(p[None], size=low_size, mode="bilinear", align_corners=False)[0]
 
@@ -319,5 +322,6 @@ class AGMMLoss(nn.Module):
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
 
     def extra_repr(self) -> str:
-        return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, variance={self.variance!r}, "
+        return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, "
+                f"variance={self.variance!r}, "
                 f"proto_reduction={self.proto_reduction!r}, weights={self.weights}")

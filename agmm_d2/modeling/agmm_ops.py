@@ -1,4 +1,4 @@
-"""The two fused autograd Functions behind ``agmm_loss``; both run image by image.
+"""The two fused autograd Functions behind ``agmm_loss``; both run image by image, in slices.
 
 ``prototype_distances``: the class prototypes of each crop (a fixed linear map of the low-res
 features) and the channel-mean L1 distance of every low-res feature to them, for the classes
@@ -8,11 +8,11 @@ buffer, in the features' own layout: no transposed copy, no (B, K, C, h*w) diffe
 ``dense_terms``: partial cross-entropy, the absent-class term and the two Gaussian-mixture terms
 (``l1`` on valid pixels, ``l2`` on annotated ones). They all read the softmax of the logits or the
 upsampled response R at input resolution; written with plain autograd they cost a dozen passes
-over (B, K, H, W) tensors and save as many for the backward. Here an image's (K, H, W) slice
-stays in the CPU's cache, the softmax is computed once and shared, R is read only for the
-classes present in the crop (it is 0 for the others, and so are their weights), and the
-backward recomputes softmax and R instead of saving them: nothing of full resolution is kept
-between forward and backward beyond the logits themselves.
+over (B, K, H, W) tensors and save as many for the backward. Here each image is processed in
+pixel slices that stay in the CPU's cache, the softmax is computed once and shared, R is read
+only for the classes present in the crop (it is 0 for the others, and so are their weights),
+and the backward recomputes softmax and R instead of saving them: nothing of full resolution
+is kept between forward and backward beyond the logits themselves.
 """
 from dataclasses import dataclass
 from typing import List, Optional
@@ -180,16 +180,18 @@ class _DenseTerms(torch.autograd.Function):
             elif plan.absent_coef is None:
                 continue
             for px in chunks:
-                p = _softmax_into(z[:, px].to(compute_dtype), p_buf[:, :px.stop - px.start])
+                m = px.stop - px.start
+                p = _softmax_into(z[:, px].to(compute_dtype), p_buf[:, :m])
                 # log(1 - P + eps); -P + 1 rounds as 1 - P.
-                log1m_p = torch.neg(p, out=log1m_buf[:, :px.stop - px.start]).add_(1).add_(EPS).log_()
+                log1m_p = torch.neg(p, out=log1m_buf[:, :m]).add_(1).add_(EPS).log_()
                 valid = plan.valid[px]
                 if plan.absent_coef is not None:
                     absent -= torch.mv(log1m_p.t(), plan.absent_coef).dot(valid)
                 if gmm:
                     log1m_ps = log1m_p[plan.present]
                     # -(R log P + (1 - R) log(1 - P)) = -(log(1 - P) + R (log P - log(1 - P)))
-                    t = p[plan.present].add_(EPS).log_().sub_(log1m_ps).mul_(r[:, px]).add_(log1m_ps)
+                    t = p[plan.present].add_(EPS).log_().sub_(log1m_ps)
+                    t.mul_(r[:, px]).add_(log1m_ps)
                     l1 -= torch.mv(t.t(), plan.gmm_coef).dot(valid) / 2
         ctx.save_for_backward(logits, r_low)
         ctx.plans = plans
@@ -261,7 +263,8 @@ class _DenseTerms(torch.autograd.Function):
             if gmm and want_r:
                 if plan.ann_pix.numel():
                     g_r[:, plan.ann_pix] += _l2_grad(r[:, plan.ann_pix], plan) * g_l2
-                (grad_r_low[b, plan.present],) = torch.autograd.grad(r_graph, r_in, g_r.view(n, H, W))
+                (g_r_low,) = torch.autograd.grad(r_graph, r_in, g_r.view(n, H, W))
+                grad_r_low[b, plan.present] = g_r_low
         return grad_logits, grad_r_low, None, None, None, None
 
 
