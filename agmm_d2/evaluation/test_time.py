@@ -11,7 +11,7 @@ from detectron2.config import configurable
 from torch import Tensor
 from torch.nn import functional as F
 
-__all__ = ["TestTimeInference", "sliding_window", "window_starts"]
+__all__ = ["SemSegInference", "sliding_window", "window_starts"]
 
 # (B, 3, h, w) normalized images -> (B, K, h, w) class probabilities
 Predictor = Callable[[Tensor], Tensor]
@@ -53,7 +53,7 @@ def sliding_window(predict: Predictor, image: Tensor, window: Sequence[int],
     return total / count
 
 
-class TestTimeInference:
+class SemSegInference:
     """Multi-scale + flip averaging around an optional sliding-window predictor.
 
     For every scale s and (if ``flip``) both orientations, the image is resized by s, predicted

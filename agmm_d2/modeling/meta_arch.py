@@ -9,7 +9,7 @@ from detectron2.modeling.postprocessing import sem_seg_postprocess
 from detectron2.structures import ImageList
 from torch import Tensor, nn
 
-from ..evaluation.test_time import TestTimeInference
+from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
 
 __all__ = ["AGMMSemanticSegmentor"]
@@ -38,7 +38,7 @@ class AGMMSemanticSegmentor(nn.Module):
             pixel_mean, pixel_std: per-channel normalization in the input's channel order.
             ignore_value: target value of unlabeled pixels and of batch padding.
             test_time: ``test_time(predict, images)`` -> probabilities; see
-                :class:`TestTimeInference` (plain, multi-scale + flip, sliding window);
+                :class:`SemSegInference` (plain, multi-scale + flip, sliding window);
                 default: plain whole-image inference.
         """
         super().__init__()
@@ -46,7 +46,7 @@ class AGMMSemanticSegmentor(nn.Module):
         self.sem_seg_head = sem_seg_head
         self.criterion = criterion
         self.ignore_value = ignore_value
-        self.test_time = test_time if test_time is not None else TestTimeInference()
+        self.test_time = test_time if test_time is not None else SemSegInference()
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
         # Pad to a multiple of the coarsest stride so that every feature map, and the logits
@@ -64,7 +64,7 @@ class AGMMSemanticSegmentor(nn.Module):
             "pixel_mean": cfg.MODEL.PIXEL_MEAN,
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
-            "test_time": TestTimeInference(cfg),
+            "test_time": SemSegInference(cfg),
         }
 
     @property
