@@ -2,8 +2,8 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_agmm_loss.py                  # VOC and Cityscapes shapes, both impls
-    python benchmarks/bench_agmm_loss.py --threads 1 --repeats 3
+    python benchmarks/bench_agmm_loss.py                  # all shapes, both impls
+    python benchmarks/bench_agmm_loss.py --threads 1,2 --repeats 3 --shapes voc
 
 Every (shape, implementation) pair runs in a fresh subprocess, so that the process peak RSS
 of one does not mask another's. The subprocess builds seeded sparse inputs, runs one warm-up
@@ -142,16 +142,16 @@ def make_inputs(B, K, C, crop, h, all_classes=False, clicks=0, seed=0):
 
 def worker(shape, impl, repeats, threads):
     """Run one configuration in this process; print a JSON line with times, RSS and losses."""
+    # Imported whatever the implementation, so that both processes hold the same libraries.
+    from agmm_d2.modeling.agmm_loss import agmm_loss
+
     torch.set_num_threads(threads)
     B, K, C, crop, h, _ = SHAPES[shape]
     inputs = make_inputs(B, K, C, crop, h, all_classes=shape == "voc_all_classes",
                          clicks=100 if shape == "cityscapes" else 0)
     features, logits = inputs[0].requires_grad_(), inputs[1].requires_grad_()
     rss_inputs = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if impl == "agmm":
-        from agmm_d2.modeling.agmm_loss import agmm_loss as loss_fn
-    else:
-        loss_fn = vectorised_agmm_loss
+    loss_fn = agmm_loss if impl == "agmm" else vectorised_agmm_loss
     times, fwd_times = [], []
     for step in range(repeats + 1):
         features.grad = logits.grad = None
@@ -167,7 +167,7 @@ def worker(shape, impl, repeats, threads):
         "time": statistics.median(times), "fwd": statistics.median(fwd_times),
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9,
         "inputs_rss_gb": rss_inputs * 1024 / 1e9,
-        "losses": {k: float(v) for k, v in losses.items()},
+        "losses": {k: float(v.detach()) for k, v in losses.items()},
     }))
 
 
@@ -176,42 +176,47 @@ def main():
     parser.add_argument("--shapes", default="voc,cityscapes,voc_all_classes")
     parser.add_argument("--impls", default=",".join(IMPLS))
     parser.add_argument("--repeats", type=int, default=5, help="timed steps after one warm-up")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--threads", default=str(torch.get_num_threads()),
+                        help="torch threads; a comma-separated list runs each setting")
     parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "IMPL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker, args.repeats, args.threads)
+        worker(*args.worker, args.repeats, int(args.threads))
         return
 
-    print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs "
+    shapes, impls = args.shapes.split(","), args.impls.split(",")
+    threads = [int(t) for t in args.threads.split(",")]
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs "
           f"({platform.processor() or platform.machine()}), load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"forward+backward of the four AGMM terms; median of {args.repeats} steps "
-          "after a warm-up")
+          "after a warm-up; each row a fresh process")
     rows = {}
-    for shape in args.shapes.split(","):
-        for impl in args.impls.split(","):
-            cmd = [sys.executable, __file__, "--worker", shape, impl,
-                   "--repeats", str(args.repeats), "--threads", str(args.threads)]
-            run = subprocess.run(cmd, check=True, capture_output=True, text=True)
-            rows[shape, impl] = json.loads(run.stdout.strip().splitlines()[-1])
-    header = (f"| {'shape':<36} | {'implementation':<14} | {'fwd+bwd (s)':>11} | {'fwd (s)':>7} "
-              f"| {'peak RSS (GB)':>13} | {'speed-up':>8} |")
+    for shape in shapes:
+        for n_threads in threads:
+            for impl in impls:
+                cmd = [sys.executable, __file__, "--worker", shape, impl,
+                       "--repeats", str(args.repeats), "--threads", str(n_threads)]
+                run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+                rows[shape, n_threads, impl] = json.loads(run.stdout.strip().splitlines()[-1])
+    header = (f"| {'shape':<36} | {'threads':>7} | {'implementation':<14} | {'fwd+bwd (s)':>11} "
+              f"| {'fwd (s)':>7} | {'peak RSS (GB)':>13} | {'speed-up':>8} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-    for (shape, impl), r in rows.items():
+    for (shape, n_threads, impl), r in rows.items():
         B, K, C, crop, h, labels = SHAPES[shape]
         name = f"{shape} B={B} K={K} {crop}px h={h}"
-        base = rows.get((shape, "vectorised"))
+        base = rows.get((shape, n_threads, "vectorised"))
         speedup = f"{base['time'] / r['time']:.1f}x" if base else "-"
-        print(f"| {name:<36} | {impl:<14} | {r['time']:>11.2f} | {r['fwd']:>7.2f} "
-              f"| {r['peak_rss_gb']:>13.2f} | {speedup:>8} |")
-    for shape in args.shapes.split(","):
-        B, K, C, crop, h, labels = SHAPES[shape]
-        print(f"{shape}: {labels}; RSS with inputs only: "
-              f"{rows[shape, args.impls.split(',')[0]]['inputs_rss_gb']:.2f} GB")
-        if all((shape, i) in rows for i in IMPLS):
-            a, b = (rows[shape, i]["losses"] for i in IMPLS)
+        print(f"| {name:<36} | {n_threads:>7} | {impl:<14} | {r['time']:>11.2f} "
+              f"| {r['fwd']:>7.2f} | {r['peak_rss_gb']:>13.2f} | {speedup:>8} |")
+    for shape in shapes:
+        labels = SHAPES[shape][-1]
+        inputs_gb = max(r["inputs_rss_gb"] for key, r in rows.items() if key[0] == shape)
+        print(f"{shape}: {labels}; peak RSS of torch, agmm_d2 and the inputs alone: "
+              f"{inputs_gb:.2f} GB")
+        if all((shape, threads[0], i) in rows for i in IMPLS):
+            a, b = (rows[shape, threads[0], i]["losses"] for i in IMPLS)
             worst = max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for k in a)
             print(f"{shape}: largest relative difference of the losses between implementations: "
                   f"{worst:.1e}")

@@ -70,10 +70,11 @@ def _chunks(n: int, max_size: int):
     return [slice(s, min(s + size, n)) for s in range(0, n, size)]
 
 
-# Elements per slice of the memory-bound passes (8 MB of float32): a whole (K, H, W) or
-# (n, C, h*w) image at Cityscapes size is 5-10 times the CPU's cache and twice as slow to pass
-# over; much smaller slices multiply the number of ops, which costs more on a shared CPU.
-_SLICE = 2 ** 21
+# Elements per slice of the memory-bound passes (12 MB of float32, a VOC crop's logits): a
+# whole (K, H, W) or (n, C, h*w) image at Cityscapes size is several times the CPU's cache and
+# about twice as slow to pass over; smaller slices multiply the number of ops, and every op
+# costs a synchronisation of the threads, expensive on a shared CPU.
+_SLICE = 3 * 2 ** 20
 
 
 class _PrototypeDistances(torch.autograd.Function):
