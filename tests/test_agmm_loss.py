@@ -423,6 +423,15 @@ def test_other_ignore_value():
         torch.testing.assert_close(out[k], expected[k])
 
 
+def test_other_layouts_and_integer_dtypes():
+    f, z, t, v, c = make_batch(2, 4, 6, 17, 17, 5, 5, seed=22)
+    expected = agmm_loss(f, z, t, v, c)
+    out = agmm_loss(f.to(memory_format=torch.channels_last), z.to(memory_format=torch.channels_last),
+                    t.to(torch.uint8), v.to(torch.uint8), c.bool())
+    for k in KEYS:
+        torch.testing.assert_close(out[k], expected[k])
+
+
 def test_module_from_config():
     from detectron2.config import get_cfg
 
@@ -445,6 +454,8 @@ def test_module_from_config():
     assert set(baseline) == {"loss_sem_seg"}
     torch.testing.assert_close(baseline["loss_sem_seg"], expected["loss_sem_seg"])
     assert not math.isnan(float(baseline["loss_sem_seg"]))
+    with pytest.raises(ValueError, match="variance"):
+        AGMMLoss(variance="paper")
 
 
 def test_benchmark_baseline_matches():

@@ -67,7 +67,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
     if torch.is_autocast_enabled(device_type):
         out_dtype = compute_dtype
     with torch.autocast(device_type=device_type, enabled=False):
-        losses = _agmm_terms(features.to(compute_dtype), logits, targets, valid.bool(),
+        losses = _agmm_terms(features.to(compute_dtype), logits, targets.long(), valid.bool(),
                              image_labels.to(compute_dtype), ignore_value, variance,
                              proto_reduction, weights, compute_dtype)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
@@ -293,6 +293,10 @@ class AGMMLoss(nn.Module):
             weights (dict or None): "sem_seg", "absent", "proto", "gmm" multipliers.
         """
         super().__init__()
+        if variance not in ("fixed", "adaptive"):
+            raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
+        if proto_reduction not in ("sum", "mean"):
+            raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
         self.enabled = enabled
         self.ignore_value = ignore_value
         self.variance = variance
