@@ -230,7 +230,8 @@ def test_bilinear_taps_reproduce_interpolate():
         sampled = (x.flatten(2)[:, :, index] * weight).sum(-1).view(2, 3, H, W)
         torch.testing.assert_close(sampled, up, rtol=0, atol=1e-13)
         # The spec's (and the benchmark baseline's) form of the same identity.
-        grid = torch.stack([(xs + 0.5) / W * 2 - 1, (ys + 0.5) / H * 2 - 1], -1).double()
+        gx, gy = (xs.double() + 0.5) / W * 2 - 1, (ys.double() + 0.5) / H * 2 - 1
+        grid = torch.stack([gx, gy], -1)
         sampled = F.grid_sample(x, grid[None].expand(2, -1, -1, -1), mode="bilinear",
                                 padding_mode="border", align_corners=False)
         torch.testing.assert_close(sampled, up, rtol=0, atol=1e-13)
