@@ -69,7 +69,7 @@ def vectorised_agmm_loss(features, logits, targets, valid, image_labels, ignore_
     counts = one_hot.sum((2, 3))
     u = (counts > 0).to(dt)
     b_idx, y_idx, x_idx = annotated.nonzero(as_tuple=True)
-    grid = torch.stack([(x_idx + 0.5) / W * 2 - 1, (y_idx + 0.5) / H * 2 - 1], -1).to(dt)
+    grid = torch.stack([(x_idx.to(dt) + 0.5) / W * 2 - 1, (y_idx.to(dt) + 0.5) / H * 2 - 1], -1)
     sums = features.new_zeros(B * K, C)
     for b in range(B):
         sel = b_idx == b
