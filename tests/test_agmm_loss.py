@@ -482,3 +482,17 @@ def test_benchmark_baseline_matches():
         torch.testing.assert_close(fast[k], plain[k], rtol=1e-5, atol=1e-9)
         for a, b in zip(g_fast[k], g_plain[k]):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    batch = make_batch(2, 5, 8, 33, 33, 9, 9, seed=23)
+    for variance in ("fixed", "adaptive"):
+        cpu = check_against_reference(batch, variance=variance)
+        cuda_batch = [x.cuda() for x in batch]
+        features, logits = cuda_batch[0].requires_grad_(), cuda_batch[1].requires_grad_()
+        out = agmm_loss(*cuda_batch, variance=variance)
+        sum(out.values()).backward()
+        for k in KEYS:
+            torch.testing.assert_close(out[k].cpu(), cpu[k], rtol=1e-5, atol=1e-9)
+        assert torch.isfinite(features.grad).all() and torch.isfinite(logits.grad).all()
