@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from agmm_d2.modeling.agmm_loss import TERMS, AGMMLoss, _bilinear_taps, agmm_loss
+from agmm_d2.modeling.agmm_loss import TERMS, AGMMLoss, _bilinear_taps, agmm_loss, gmm_response
 
 IGNORE = 255
 EPS = 1e-6
@@ -74,7 +74,8 @@ def ref_proto(features, targets, K, reduction):
     return total / (n_pairs + EPS)
 
 
-def ref_gmm(features, logits, targets, valid, image_labels, variance):
+def ref_response(features, logits, targets, valid, image_labels, variance):
+    """R (B, K, H, W), straight from the spec."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
     P = logits.softmax(1)
@@ -95,7 +96,14 @@ def ref_gmm(features, logits, targets, valid, image_labels, variance):
                 R_low.append(torch.exp(-a * a / (2 * sigma * sigma + EPS)))
     R_low = torch.stack(R_low).view(B, K, h, w)
     R = F.interpolate(R_low, size=(H, W), mode="bilinear", align_corners=False)
-    R = R * u[:, :, None, None]
+    return R * u[:, :, None, None]
+
+
+def ref_gmm(features, logits, targets, valid, image_labels, variance):
+    B, K = logits.shape[:2]
+    P = logits.softmax(1)
+    _, u = ref_prototypes(features, targets, K)
+    R = ref_response(features, logits, targets, valid, image_labels, variance)
     l1_px, l2_px = [], []
     for b in range(B):
         s1, s2 = 0, 0
@@ -198,6 +206,18 @@ def test_matches_reference(shape, variance, proto_reduction):
     out = check_against_reference(batch, variance=variance, proto_reduction=proto_reduction)
     assert all(out[k].dtype == torch.float64 for k in KEYS)
     assert all(out[k] > 0 for k in KEYS)
+
+
+@pytest.mark.parametrize("variance", ["fixed", "adaptive"])
+def test_gmm_response_matches_reference(variance):
+    for i, shape in enumerate(SHAPES[:2]):
+        features, logits, targets, valid, image_labels = make_batch(*shape, seed=500 + i)
+        fast = gmm_response(features, logits, targets, valid, image_labels, variance=variance)
+        ref = ref_response(features, logits, targets, valid, image_labels, variance)
+        assert fast.shape == logits.shape
+        torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-9)
+    empty = torch.full_like(targets, IGNORE)
+    assert not gmm_response(features, logits, empty, valid, image_labels).any()
 
 
 @pytest.mark.parametrize("variance", ["fixed", "adaptive"])

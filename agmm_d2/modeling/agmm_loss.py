@@ -25,7 +25,7 @@ from detectron2.config import configurable
 
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
-__all__ = ["agmm_loss", "AGMMLoss", "TERMS"]
+__all__ = ["agmm_loss", "gmm_response", "AGMMLoss", "TERMS"]
 
 # Loss keys are "loss_" + term; the weights dict uses the bare names.
 TERMS = ("sem_seg", "absent", "proto", "gmm")
@@ -81,20 +81,12 @@ def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, va
     zero = features.new_zeros(())
     losses = dict.fromkeys(TERMS, zero)
     annotated = targets != ignore_value
-    ann_b, ann_y, ann_x = annotated.nonzero(as_tuple=True)
-    ann_cls = targets[ann_b, ann_y, ann_x]
-    # counts[b, k]: pixels of class k in T[b]; u = counts > 0 is the crop-level presence.
-    counts = torch.bincount(ann_b * K + ann_cls, minlength=B * K).view(B, K)
-    u = counts > 0
-    pair_b, pair_k = u.nonzero(as_tuple=True)  # the (image, class) pairs with u = 1
-    per_image = torch.bincount(pair_b, minlength=B).tolist()
-    present = pair_k.split(per_image)
+    counts, u, pair_b, pair_k, present = _presence(targets, annotated, K)
 
     use_gmm = weights["gmm"] != 0
     if weights["proto"] != 0 or use_gmm:
-        splats = _splats(counts.to(cd), ann_b, ann_y, ann_x, ann_cls, (H, W), (h, w))
-        splats = splats[pair_b, pair_k].split(per_image)
-        protos, dists = prototype_distances(features.reshape(B, C, h * w), list(splats))
+        protos, dists = _prototypes_and_distances(features, targets, annotated, counts, pair_b,
+                                                  pair_k, (H, W))
         if weights["proto"] != 0:
             losses["proto"] = _proto_term(protos, pair_k, K, proto_reduction)
 
@@ -129,6 +121,69 @@ def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, va
     losses["absent"] = absent / n_valid
     losses["gmm"] = l1 / n_valid + l2 / n_ann
     return losses
+
+
+def _presence(targets: Tensor, annotated: Tensor, K: int):
+    """Which classes each crop's sparse label contains.
+
+    Returns:
+        counts (Tensor): (B, K) int64, pixels of class k in T[b].
+        u (Tensor): (B, K) bool, counts > 0: the crop-level presence.
+        pair_b, pair_k (Tensor): (P,) the (image, class) pairs with u = 1, image-major.
+        present (tuple of Tensor): per image, the (n_b,) ids of its present classes.
+    """
+    B = targets.shape[0]
+    ann_b, ann_y, ann_x = annotated.nonzero(as_tuple=True)
+    counts = torch.bincount(ann_b * K + targets[ann_b, ann_y, ann_x], minlength=B * K).view(B, K)
+    u = counts > 0
+    pair_b, pair_k = u.nonzero(as_tuple=True)
+    present = pair_k.split(torch.bincount(pair_b, minlength=B).tolist())
+    return counts, u, pair_b, pair_k, present
+
+
+def _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair_k, out_size):
+    """Prototypes v[b, k] of the present pairs and every low-res feature's distance to them.
+
+    Returns:
+        protos (Tensor): (P, C) prototypes of the P present (image, class) pairs.
+        dists (Tensor): (P, h*w) channel-mean L1 distances of image b's features to v[b, k].
+    """
+    B, C, h, w = features.shape
+    ann_b, ann_y, ann_x = annotated.nonzero(as_tuple=True)
+    ann_cls = targets[ann_b, ann_y, ann_x]
+    splats = _splats(counts.to(features.dtype), ann_b, ann_y, ann_x, ann_cls, out_size, (h, w))
+    per_image = torch.bincount(pair_b, minlength=B).tolist()
+    splats = splats[pair_b, pair_k].split(per_image)
+    return prototype_distances(features.reshape(B, C, h * w), list(splats))
+
+
+@torch.no_grad()
+def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
+                 image_labels: Tensor, *, ignore_value: int = 255,
+                 variance: str = "fixed") -> Tensor:
+    """The Gaussian-mixture response R that ``loss_gmm`` supervises unlabeled pixels with.
+
+    Arguments as in ``agmm_loss``. For inspection (tools/visualize.py); no gradient.
+
+    Returns:
+        Tensor: (B, K, H, W) R in [0, 1]; 0 for the classes absent from the crop's sparse label.
+    """
+    _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance, "sum",
+                  None)
+    cd = torch.float64 if features.dtype == torch.float64 else torch.float32
+    features, targets, valid = features.to(cd), targets.long(), valid.bool()
+    B, C, h, w = features.shape
+    K, H, W = logits.shape[1:]
+    annotated = targets != ignore_value
+    counts, u, pair_b, pair_k, present = _presence(targets, annotated, K)
+    if not len(pair_b):
+        return features.new_zeros(B, K, H, W)
+    _, dists = _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair_k,
+                                         (H, W))
+    r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits,
+                              image_labels.to(cd), variance, (h, w))
+    r = F.interpolate(r_low, size=(H, W), mode="bilinear", align_corners=False)
+    return r * u[:, :, None, None].to(cd)
 
 
 def _bilinear_taps(ys: Tensor, xs: Tensor, out_size, in_size):
