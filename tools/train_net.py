@@ -21,26 +21,27 @@ from pathlib import Path
 # The repository root, so that agmm_d2 imports from a checkout that is not pip-installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# agmm_d2 first: it silences the torch.jit warnings that detectron2's imports raise.
-import agmm_d2  # noqa: E402, F401  registers the meta-architecture, the head and the datasets
+# agmm_d2 before detectron2: it silences the torch.jit warnings that detectron2's imports raise,
+# and registers the meta-architecture, the head and the datasets.
+from agmm_d2 import add_agmm_config  # noqa: E402  (isort: skip)
+from agmm_d2.data import DatasetLayoutError  # noqa: E402  (isort: skip)
+from agmm_d2.data.sparse_mapper import SparseSemSegDatasetMapper  # noqa: E402  (isort: skip)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
 from detectron2.config import get_cfg  # noqa: E402
-from detectron2.data import DatasetCatalog, MetadataCatalog, build_detection_train_loader  # noqa: E402
+from detectron2.data import (DatasetCatalog, MetadataCatalog,  # noqa: E402
+                             build_detection_train_loader)
 from detectron2.engine import (AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase,  # noqa: E402
                                create_ddp_model, default_argument_parser, default_setup, launch)
 from detectron2.evaluation import SemSegEvaluator  # noqa: E402
 from detectron2.projects.deeplab import build_lr_scheduler  # noqa: E402
-from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping  # noqa: E402
+from detectron2.solver.build import (get_default_optimizer_params,  # noqa: E402
+                                     maybe_add_gradient_clipping)
 from detectron2.utils import comm  # noqa: E402
 from detectron2.utils.file_io import PathManager  # noqa: E402
 from PIL import Image  # noqa: E402
 from tabulate import tabulate  # noqa: E402
-
-from agmm_d2 import add_agmm_config  # noqa: E402
-from agmm_d2.data import DatasetLayoutError  # noqa: E402
-from agmm_d2.data.sparse_mapper import SparseSemSegDatasetMapper  # noqa: E402
 
 logger = logging.getLogger("detectron2")
 
@@ -73,7 +74,8 @@ class Trainer(DefaultTrainer):
         self._trainer = (AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(
             model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        self.checkpointer = DetectionCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.checkpointer = DetectionCheckpointer(model, cfg.OUTPUT_DIR,
+                                                  trainer=weakref.proxy(self))
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
@@ -81,7 +83,8 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_detection_train_loader(cfg, mapper=SparseSemSegDatasetMapper(cfg, is_train=True))
+        mapper = SparseSemSegDatasetMapper(cfg, is_train=True)
+        return build_detection_train_loader(cfg, mapper=mapper)
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
@@ -168,8 +171,9 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> None:
         classes = MetadataCatalog.get(name).get("stuff_classes")
         if classes is None:
             raise InputError(f"{key}: dataset {name!r} has no stuff_classes metadata")
-        if len(classes) != cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES:
-            raise InputError(f"MODEL.SEM_SEG_HEAD.NUM_CLASSES is {cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES} "
+        num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES
+        if len(classes) != num_classes:
+            raise InputError(f"MODEL.SEM_SEG_HEAD.NUM_CLASSES is {num_classes} "
                              f"but dataset {name!r} has {len(classes)} classes")
     for key, name in used:
         records = DatasetCatalog.get(name)  # reads the folders: a missing one is reported now

@@ -114,7 +114,8 @@ class SemSegInference:
             scaled_size = tuple(max(1, round(side * scale)) for side in size)
             scaled = image
             if scaled_size != size:
-                scaled = F.interpolate(image, size=scaled_size, mode="bilinear", align_corners=False)
+                scaled = F.interpolate(image, size=scaled_size, mode="bilinear",
+                                       align_corners=False)
             for flipped in (False, True) if self.flip else (False,):
                 view = scaled.flip(-1) if flipped else scaled
                 probs = self._predict(predict, view)
