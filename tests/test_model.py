@@ -1,9 +1,12 @@
 """The meta-architecture, its head and its test-time inference, on the CPU."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.config import get_cfg
+from detectron2.engine import DefaultPredictor
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
@@ -211,3 +214,15 @@ def test_test_time_inference_rejects_bad_options():
         SemSegInference(overlap=1.0)
     with pytest.raises(ValueError):
         SemSegInference(window=(0, 10))
+
+
+def test_default_predictor_works_unchanged(tmp_path):
+    """detectron2's DefaultPredictor loads a checkpoint and returns (K, H, W) at the input size."""
+    opts = ["MODEL.RESNETS.WIDTH_PER_GROUP", 4, "MODEL.RESNETS.RES2_OUT_CHANNELS", 16]
+    DetectionCheckpointer(build_model(make_cfg(CONFIGS / "synthetic_demo.yaml", *opts)),
+                          save_dir=str(tmp_path)).save("model")
+    cfg = make_cfg(CONFIGS / "synthetic_demo.yaml", *opts,
+                   "MODEL.WEIGHTS", str(tmp_path / "model.pth"))
+    image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)  # BGR
+    sem_seg = DefaultPredictor(cfg)(image)["sem_seg"]
+    assert sem_seg.shape == (6, 50, 70)
