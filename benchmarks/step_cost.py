@@ -125,7 +125,7 @@ def main(argv=None):
         off, on = results["off"], results["on"]
         rows.append(f"| {shape} | {off['batch']} x {off['crop']}² | {off['median_s']:.3f} | "
                     f"{on['median_s']:.3f} | {on['median_s'] / off['median_s']:.2f}x "
-                    f"(+{on['median_s'] / off['median_s'] - 1:.0%}) | {off['peak_gb']:.2f} | "
+                    f"({on['median_s'] / off['median_s'] - 1:+.0%}) | {off['peak_gb']:.2f} | "
                     f"{on['peak_gb']:.2f} |")
     print(f"training step on {device}, {args.threads} threads, median of {args.steps} steps "
           f"after {args.warmup} warm-up")

@@ -14,7 +14,6 @@ sparse label, at most 3) as a heat map over the image.
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import List
 
@@ -31,6 +30,7 @@ from detectron2.utils.visualizer import Visualizer  # noqa: E402
 from agmm_d2.data import SparseSemSegDatasetMapper  # noqa: E402
 from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.modeling.agmm_loss import gmm_response  # noqa: E402
+from predict import save_png  # noqa: E402
 from train_net import InputError, build_config  # noqa: E402
 
 TILE_TITLE_HEIGHT = 18
@@ -133,16 +133,12 @@ def run(args) -> int:
     classes = [c.strip() for c in args.classes.split(",") if c.strip()]
     make_panel = PanelMaker(cfg, dataset, classes)
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     for i in indices:
         if not 0 <= i < len(records):
             raise InputError(f"--indices {i}: {dataset} has {len(records)} images")
         panel = make_panel(records[i])
         name = str(records[i].get("image_id", i)).replace(os.sep, "_")
-        fd, tmp = tempfile.mkstemp(suffix=".png", dir=out)
-        os.close(fd)
-        cv2.imwrite(tmp, panel[..., ::-1])
-        os.replace(tmp, out / f"{name}.png")
+        save_png(panel, out / f"{name}.png")
         print(f"visualize.py: wrote {out / f'{name}.png'}")
     return 0
 
