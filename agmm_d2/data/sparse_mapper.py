@@ -140,7 +140,8 @@ class SparseSemSegDatasetMapper:
         if self.image_format == "BGR":
             image = image[:, :, ::-1]
         dataset_dict["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
-        dataset_dict["sparse_seg"] = torch.as_tensor(np.ascontiguousarray(target), dtype=torch.long)
+        # astype copies: without augmentation the label is PIL's read-only buffer.
+        dataset_dict["sparse_seg"] = torch.from_numpy(target.astype(np.int64))
         dataset_dict["valid"] = torch.as_tensor(np.ascontiguousarray(valid))
         dataset_dict["image_labels"] = image_labels
         dataset_dict.setdefault("height", int(ones.shape[0]))
