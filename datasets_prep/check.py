@@ -9,7 +9,6 @@ exits 1 when a problem is found.
     python datasets_prep/check.py voc_2012_train_point
     python datasets_prep/check.py cityscapes_train_50clicks --datasets-root /data/datasets
 """
-import argparse
 import json
 import sys
 from collections import defaultdict
@@ -23,6 +22,7 @@ if not __package__:  # run as a file from the repository root
 from agmm_d2.data.datasets import DatasetLayoutError, register_all  # noqa: E402
 from detectron2.data import DatasetCatalog, MetadataCatalog  # noqa: E402  (after agmm_d2's warning filter)
 from agmm_d2.data.label_io import bad_label_values, read_label  # noqa: E402
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import image_size  # noqa: E402
 
 EXAMPLES = 5  # problem examples kept per kind
@@ -90,9 +90,7 @@ def check_dataset(name: str, limit: Optional[int] = None) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument("dataset", help="a registered dataset name, e.g. voc_2012_train_point")
     parser.add_argument("--datasets-root", type=Path,
                         help="register the built-in datasets under this folder first "

@@ -12,7 +12,6 @@ Each image's clicks depend only on the seed and its name. ``--alias`` also links
     python datasets_prep/cityscapes_clicks.py trainids --root datasets/cityscapes
     python datasets_prep/cityscapes_clicks.py clicks --root datasets/cityscapes --clicks 20 50 100 --alias
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ if not __package__:  # run as a file from the repository root
 from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder  # noqa: E402
 from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.data.sparsify import random_clicks  # noqa: E402
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import (atomic_folder, dense_files, link_alias, per_file_rng,  # noqa: E402
                                   write_label_png)
 
@@ -96,9 +96,7 @@ def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("trainids", help="gtFine labelIds -> labelTrainIds")
     p.add_argument("--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)")

@@ -1,4 +1,5 @@
 """Helpers shared by the preparation tools: atomic writes, image sizes, label folders."""
+import argparse
 import hashlib
 import os
 import shutil
@@ -13,6 +14,14 @@ from PIL import Image
 from agmm_d2.data.datasets.generic import default_colors
 
 VOC_PALETTE = np.array(default_colors(256), np.uint8).ravel().tolist()
+
+
+def tool_parser(doc: str) -> argparse.ArgumentParser:
+    """An argument parser whose description is the first paragraph of a tool's docstring and
+    whose epilog is the rest, shown as written."""
+    first, _, rest = doc.partition("\n\n")
+    return argparse.ArgumentParser(description=first, epilog=rest or None,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def image_size(path) -> Tuple[int, int]:

@@ -10,7 +10,6 @@ and file names. Each file's clicks depend only on the seed and its name.
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --clicks 50
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --per-region 2 --radius 1
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.data.sparsify import UNLABELED, random_clicks, region_clicks  # noqa: E402
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import (atomic_folder, dense_files, parse_ignore, per_file_rng,  # noqa: E402
                                   write_label_png)
 
@@ -55,9 +55,7 @@ def make_clicks(dense_dir, out_root, *, clicks: Optional[int] = None,
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument("--dense", type=Path, required=True, help="folder of dense label PNGs (class ids)")
     parser.add_argument("--out-root", type=Path, required=True, help="where the output folder is made")
     mode = parser.add_mutually_exclusive_group(required=True)

@@ -8,7 +8,6 @@ sub-folders and file names. The result is deterministic.
 
     python datasets_prep/make_scribbles.py --dense data/masks --out-root data --width 3
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.data.sparsify import UNLABELED, scribbles  # noqa: E402
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import atomic_folder, dense_files, parse_ignore, write_label_png  # noqa: E402
 
 
@@ -36,9 +36,7 @@ def make_scribbles(dense_dir, out_root, *, width: int = 3, min_pixels: int = 16,
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument("--dense", type=Path, required=True, help="folder of dense label PNGs (class ids)")
     parser.add_argument("--out-root", type=Path, required=True, help="where the output folder is made")
     parser.add_argument("--width", type=int, default=3, help="line width in pixels (default 3)")

@@ -8,7 +8,6 @@ come from the second JSON (class 0) and are drawn first, so object clicks win wh
     python datasets_prep/voc_points.py --voc-root datasets/VOC2012 \
         --points voc_whats_the_point.json --background voc_whats_the_point_bg_from_scribbles.json
 """
-import argparse
 import json
 import logging
 import sys
@@ -19,6 +18,7 @@ import numpy as np
 
 if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import atomic_folder, image_size, write_label_png  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -101,9 +101,7 @@ def render_points(points_json, out_dir, image_dir, background_json=None, *, radi
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument("--voc-root", type=Path, required=True,
                         help="VOC2012 folder (reads JPEGImages/, writes point/ by default)")
     parser.add_argument("--points", type=Path, required=True, help="voc_whats_the_point.json")

@@ -9,7 +9,6 @@ is class 0.
     python datasets_prep/voc_scribbles.py --voc-root datasets/VOC2012 \
         --xml-dir ScribbleAnnotation/pascal_2012
 """
-import argparse
 import json
 import re
 import sys
@@ -23,6 +22,7 @@ import numpy as np
 if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agmm_d2.data.datasets.voc import VOC_CLASSES  # noqa: E402
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import atomic_folder, image_size, write_label_png  # noqa: E402
 
 UNLABELED = 255
@@ -114,9 +114,7 @@ def render_scribbles(xml_dir, out_dir, image_dir=None, *, thickness: int = 3,
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument("--voc-root", type=Path, required=True,
                         help="VOC2012 folder (reads JPEGImages/, writes scribble/ by default)")
     parser.add_argument("--xml-dir", type=Path, required=True, help="folder of ScribbleSup *.xml")

@@ -7,7 +7,6 @@ PNG where VOC has one (it marks object borders 255), else SBD's ``cls/<id>.mat``
 
     python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 --sbd-root benchmark_RELEASE/dataset
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from scipy.io import loadmat
 if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agmm_d2.data.label_io import read_label  # noqa: E402
+from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import atomic_folder, write_label_png, write_text  # noqa: E402
 
 
@@ -65,9 +65,7 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument("--voc-root", type=Path, required=True, help="VOC2012 folder")
     parser.add_argument("--sbd-root", type=Path, required=True,
                         help="SBD's dataset/ folder (train.txt, val.txt, cls/*.mat)")
