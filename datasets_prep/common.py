@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from agmm_d2.data.datasets.generic import default_colors
+from agmm_d2.data.label_io import read_label
 
 VOC_PALETTE = np.array(default_colors(256), np.uint8).ravel().tolist()
 
@@ -106,6 +107,19 @@ def dense_files(dense_dir, suffix: str = ".png"):
         raise FileNotFoundError(f"{dense_dir}: not a folder of *{suffix} label files")
     return [(str(p.relative_to(dense_dir))[: -len(suffix)], p)
             for p in sorted(dense_dir.rglob(f"*{suffix}")) if p.is_file()]
+
+
+def sparsify_folder(dense_dir, out: Path, make_sparse, *, suffix: str = ".png",
+                    overwrite: bool = False) -> Path:
+    """Write ``make_sparse(key, dense)`` for every dense label file of ``dense_dir`` to ``out``.
+
+    ``make_sparse`` gets the file's key and its (H, W) class ids and returns the (H, W) sparse
+    label. The folder is written under a temporary name and renamed when complete.
+    """
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        for key, path in dense_files(dense_dir, suffix):
+            write_label_png(tmp / f"{key}{suffix}", make_sparse(key, read_label(path)))
+    return out
 
 
 def per_file_rng(seed: int, key: str) -> np.random.Generator:

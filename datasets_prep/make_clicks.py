@@ -17,11 +17,8 @@ from typing import Optional, Sequence
 
 if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.data.sparsify import UNLABELED, random_clicks, region_clicks  # noqa: E402
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import (atomic_folder, dense_files, parse_ignore, per_file_rng,  # noqa: E402
-                                  write_label_png)
+from datasets_prep.common import parse_ignore, per_file_rng, sparsify_folder, tool_parser  # noqa: E402
 
 
 def clicks_name(clicks: Optional[int], per_region: Optional[int], radius: int, seed: int) -> str:
@@ -43,15 +40,14 @@ def make_clicks(dense_dir, out_root, *, clicks: Optional[int] = None,
         raise ValueError("give exactly one of clicks (per image) and per_region")
     ignore = tuple(set(ignore) | {UNLABELED})  # 255 marks "not annotated" in the output
     out = Path(out_root) / clicks_name(clicks, per_region, radius, seed)
-    with atomic_folder(out, overwrite=overwrite) as tmp:
-        for key, path in dense_files(dense_dir, suffix):
-            dense, rng = read_label(path), per_file_rng(seed, key)
-            if clicks is not None:
-                sparse = random_clicks(dense, clicks, rng, ignore=ignore, radius=radius)
-            else:
-                sparse = region_clicks(dense, per_region, rng, ignore=ignore, radius=radius)
-            write_label_png(tmp / f"{key}{suffix}", sparse)
-    return out
+
+    def make_sparse(key, dense):
+        rng = per_file_rng(seed, key)
+        if clicks is not None:
+            return random_clicks(dense, clicks, rng, ignore=ignore, radius=radius)
+        return region_clicks(dense, per_region, rng, ignore=ignore, radius=radius)
+
+    return sparsify_folder(dense_dir, out, make_sparse, suffix=suffix, overwrite=overwrite)
 
 
 def main(argv=None):

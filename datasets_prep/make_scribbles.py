@@ -15,10 +15,8 @@ from typing import Sequence
 
 if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.data.sparsify import UNLABELED, scribbles  # noqa: E402
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import atomic_folder, dense_files, parse_ignore, write_label_png  # noqa: E402
+from datasets_prep.common import parse_ignore, sparsify_folder, tool_parser  # noqa: E402
 
 
 def make_scribbles(dense_dir, out_root, *, width: int = 3, min_pixels: int = 16,
@@ -27,12 +25,10 @@ def make_scribbles(dense_dir, out_root, *, width: int = 3, min_pixels: int = 16,
     """Write ``<out_root>/scribbles_w<width>/`` from every ``*<suffix>`` under ``dense_dir``."""
     ignore = tuple(set(ignore) | {UNLABELED})
     out = Path(out_root) / f"scribbles_w{width}"
-    with atomic_folder(out, overwrite=overwrite) as tmp:
-        for key, path in dense_files(dense_dir, suffix):
-            sparse = scribbles(read_label(path), ignore=ignore, width=width,
-                               min_region_pixels=min_pixels)
-            write_label_png(tmp / f"{key}{suffix}", sparse)
-    return out
+    return sparsify_folder(
+        dense_dir, out,
+        lambda key, dense: scribbles(dense, ignore=ignore, width=width, min_region_pixels=min_pixels),
+        suffix=suffix, overwrite=overwrite)
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ is what the authors' released training code computes, without its cost:
 An empty mean (no valid pixel, no annotated pixel) is 0, not NaN: the released code would give
 NaN there, and a batch of crops without any annotation is legitimate.
 """
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
