@@ -27,6 +27,17 @@ def _add_model_config(cfg):
     cfg.MODEL.AGMM.VARIANCE = "fixed"
     # "sum": batch class vector summed over images, as released; "mean": divided by their count.
     cfg.MODEL.AGMM.PROTO_REDUCTION = "sum"
+    # Options that make AGMM safe outside the released regime (README, "When does AGMM help").
+    # Their defaults give the released behaviour.
+    # Which classes loss_absent takes as present: "sparse" (those the sparse label touches, as
+    # released) or "image_labels" (the dataset's complete image-level labels, "image_classes").
+    cfg.MODEL.AGMM.ABSENT_FROM = "sparse"
+    # Iterations of partial cross-entropy alone before the absent, proto and gmm terms start.
+    cfg.MODEL.AGMM.WARMUP_ITERS = 0
+    # Iterations over which those terms' weights then rise linearly from 0 to their value.
+    cfg.MODEL.AGMM.RAMP_ITERS = 0
+    # "none" (released) or "l2": features scaled to unit channel RMS before prototypes/distances.
+    cfg.MODEL.AGMM.FEATURE_NORM = "none"
 
 
 def _add_input_config(cfg):

@@ -119,9 +119,9 @@ def test_training_batch_is_padded_with_ignore_and_invalid():
     """Images of different sizes: targets are padded with 255 and valid with False."""
     seen = {}
 
-    def spy(features, logits, targets, valid, image_labels):
+    def spy(features, logits, targets, valid, image_labels, iteration=None):
         seen.update(features=features, logits=logits, targets=targets, valid=valid,
-                    image_labels=image_labels)
+                    image_labels=image_labels, iteration=iteration)
         return {"loss_sem_seg": logits.sum() * 0}
 
     model = tiny_model()

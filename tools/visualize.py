@@ -84,9 +84,10 @@ class PanelMaker:
         targets = model._pad([x["sparse_seg"].to(model.device)], model.ignore_value)
         valid = model._pad([x["valid"].to(model.device, torch.uint8)], 0).bool()
         features, logits = model.sem_seg_head(model.backbone(images))
+        agmm = self.cfg.MODEL.AGMM
         response = gmm_response(features, logits, targets, valid, x["image_labels"][None],
-                                ignore_value=model.ignore_value,
-                                variance=self.cfg.MODEL.AGMM.VARIANCE)[0, :, :height, :width]
+                                ignore_value=model.ignore_value, variance=agmm.VARIANCE,
+                                feature_norm=agmm.FEATURE_NORM)[0, :, :height, :width]
         prediction = model([{"image": x["image"], "height": height, "width": width}])[0]
         sparse = x["sparse_seg"].numpy()
 

@@ -52,7 +52,8 @@ class SparseSemSegDatasetMapper:
     Input dict: ``file_name``, ``sparse_seg_file_name`` (falls back to ``sem_seg_file_name``
     for fully supervised training), optionally ``height``/``width`` (checked) and
     ``sparse_unlabeled_value`` (the value marking "not annotated" in that file, set by
-    ``register_sparse_sem_seg``; default: the mapper's ``unlabeled_value``).
+    ``register_sparse_sem_seg``; default: the mapper's ``unlabeled_value``), optionally
+    ``image_classes`` (the image's complete image-level label: class ids present anywhere in it).
 
     Output dict:
         image (Tensor): (3, H, W) uint8 in ``image_format``.
@@ -61,6 +62,8 @@ class SparseSemSegDatasetMapper:
         valid (Tensor): (H, W) bool V: False on padding added by the crop.
         image_labels (Tensor): (K,) float32 c: 1 for each class present in the whole sparse
             label, before any augmentation.
+        image_classes (Tensor): (K,) float32, only when the dict has ``image_classes``: 1 for
+            each class in that list or in the sparse label (a click is evidence of presence).
         height, width, file_name: as in the input dict (original image size).
     """
 
@@ -122,6 +125,16 @@ class SparseSemSegDatasetMapper:
         labels[torch.as_tensor(present, dtype=torch.long)] = 1.0
         return labels
 
+    def _image_classes(self, dataset_dict: dict, sparse_labels: torch.Tensor) -> torch.Tensor:
+        """(K,) multi-hot of the dict's complete image-level label, united with the sparse one."""
+        ids = torch.as_tensor(list(dataset_dict["image_classes"]), dtype=torch.long)
+        if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= self.num_classes):
+            raise ValueError(f"{dataset_dict['file_name']}: image_classes {ids.tolist()} has ids "
+                             f"outside 0..{self.num_classes - 1}")
+        labels = sparse_labels.clone()
+        labels[ids] = 1.0
+        return labels
+
     def __call__(self, dataset_dict: dict) -> Optional[dict]:
         dataset_dict = copy.deepcopy(dataset_dict)
         image = utils.read_image(dataset_dict["file_name"], format="RGB")
@@ -144,6 +157,8 @@ class SparseSemSegDatasetMapper:
         dataset_dict["sparse_seg"] = torch.from_numpy(target.astype(np.int64))
         dataset_dict["valid"] = torch.as_tensor(np.ascontiguousarray(valid))
         dataset_dict["image_labels"] = image_labels
+        if "image_classes" in dataset_dict:
+            dataset_dict["image_classes"] = self._image_classes(dataset_dict, image_labels)
         dataset_dict.setdefault("height", int(ones.shape[0]))
         dataset_dict.setdefault("width", int(ones.shape[1]))
         return dataset_dict

@@ -25,15 +25,19 @@ from detectron2.config import configurable
 
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
-__all__ = ["agmm_loss", "gmm_response", "AGMMLoss", "TERMS"]
+__all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AGMMLoss",
+           "TERMS"]
 
 # Loss keys are "loss_" + term; the weights dict uses the bare names.
 TERMS = ("sem_seg", "absent", "proto", "gmm")
+# The terms that a warm-up ramps in; partial cross-entropy always has its full weight.
+AGMM_TERMS = ("absent", "proto", "gmm")
+FEATURE_NORMS = ("none", "l2")
 
 
 def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
               image_labels: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
-              proto_reduction: str = "sum",
+              proto_reduction: str = "sum", feature_norm: str = "none",
               weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
 
@@ -43,12 +47,18 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         targets (Tensor): (B, H, W) int64 sparse target T: class id where annotated,
             ``ignore_value`` elsewhere (including on padding).
         valid (Tensor): (B, H, W) bool V, False on padding added by cropping or batching.
-        image_labels (Tensor): (B, K) 0/1 c, classes in the image's whole sparse label.
+        image_labels (Tensor): (B, K) 0/1 c, the classes taken as present in each image: those
+            of its whole sparse label (the spec), or complete image-level labels. Only
+            ``loss_absent`` depends on it (the other terms use the crop's own classes u, which
+            c always contains).
         ignore_value (int): the value of T at pixels without annotation.
         variance (str): "fixed" (unit variance, the released code) or "adaptive" (the paper's
             per-image, per-class sigma estimated from the predictions, detached).
         proto_reduction (str): "sum" (the released code: batch class vector = sum over images)
             or "mean" (divided by the number of images whose crop contains the class).
+        feature_norm (str): "none" (the released code) or "l2": every feature vector F[b, :, q]
+            scaled to unit root-mean-square over channels (L2 norm sqrt(C)) before prototypes,
+            distances and responses, so that they do not depend on the features' scale.
         weights (dict or None): multipliers for "sem_seg", "absent", "proto", "gmm" (default
             1.0 each). A term with weight 0 is not computed and returns 0.
 
@@ -60,17 +70,31 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         (float64 for float64 inputs), whatever the input dtype.
     """
     weights = _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
-                            proto_reduction, weights)
+                            proto_reduction, weights, feature_norm)
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
     if torch.is_autocast_enabled(device_type):
         out_dtype = compute_dtype
     with torch.autocast(device_type=device_type, enabled=False):
-        losses = _agmm_terms(features.to(compute_dtype), logits, targets.long(), valid.bool(),
+        features = normalize_features(features.to(compute_dtype), feature_norm)
+        losses = _agmm_terms(features, logits, targets.long(), valid.bool(),
                              image_labels.to(compute_dtype), ignore_value, variance,
                              proto_reduction, weights, compute_dtype)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
+
+
+def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
+    """(B, C, h, w) features, unchanged ("none") or scaled to unit channel RMS per pixel ("l2").
+
+    "l2" divides each F[b, :, q] by its L2 norm / sqrt(C) (+1e-6): prototypes and channel-mean
+    L1 distances then keep the scale that exp(-a^2) was designed for with unit-variance
+    features, whatever scale the decoder drifts to.
+    """
+    if feature_norm == "none":
+        return features
+    C = features.shape[1]
+    return features * (C ** 0.5) / (features.norm(dim=1, keepdim=True) + EPS)
 
 
 def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, variance,
@@ -160,7 +184,7 @@ def _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair
 @torch.no_grad()
 def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
                  image_labels: Tensor, *, ignore_value: int = 255,
-                 variance: str = "fixed") -> Tensor:
+                 variance: str = "fixed", feature_norm: str = "none") -> Tensor:
     """The Gaussian-mixture response R that ``loss_gmm`` supervises unlabeled pixels with.
 
     Arguments as in ``agmm_loss``. For inspection (tools/visualize.py); no gradient.
@@ -169,9 +193,10 @@ def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tenso
         Tensor: (B, K, H, W) R in [0, 1]; 0 for the classes absent from the crop's sparse label.
     """
     _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance, "sum",
-                  None)
+                  None, feature_norm)
     cd = torch.float64 if features.dtype == torch.float64 else torch.float32
-    features, targets, valid = features.to(cd), targets.long(), valid.bool()
+    features = normalize_features(features.to(cd), feature_norm)
+    targets, valid = targets.long(), valid.bool()
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
     annotated = targets != ignore_value
@@ -296,7 +321,7 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 
 
 def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
-                  proto_reduction, weights) -> Dict[str, float]:
+                  proto_reduction, weights, feature_norm="none") -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
     for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
                          ("valid", valid, 3), ("image_labels", image_labels, 2)]:
@@ -325,6 +350,8 @@ def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, 
         raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
     if proto_reduction not in ("sum", "mean"):
         raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
+    if feature_norm not in FEATURE_NORMS:
+        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}")
     weights = dict(weights or {})
     unknown = set(weights) - set(TERMS)
     if unknown:
@@ -332,12 +359,28 @@ def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, 
     return {k: float(weights.get(k, 1.0)) for k in TERMS}
 
 
+def ramp_factor(iteration: Optional[int], warmup_iters: int, ramp_iters: int) -> float:
+    """Multiplier of the AGMM terms' weights at ``iteration`` (0-based).
+
+    0 for the first ``warmup_iters`` iterations (partial cross-entropy alone trains the
+    features), then rising linearly to 1 over ``ramp_iters`` iterations, then 1. ``iteration``
+    None (no training loop) gives 1.
+    """
+    if iteration is None or iteration >= warmup_iters + ramp_iters:
+        return 1.0
+    if iteration < warmup_iters:
+        return 0.0
+    return (iteration - warmup_iters + 1) / (ramp_iters + 1)
+
+
 class AGMMLoss(nn.Module):
     """``agmm_loss`` with its options fixed at construction (from ``cfg.MODEL.AGMM``)."""
 
     @configurable
     def __init__(self, *, enabled: bool = True, ignore_value: int = 255, variance: str = "fixed",
-                 proto_reduction: str = "sum", weights: Optional[Dict[str, float]] = None):
+                 proto_reduction: str = "sum", feature_norm: str = "none",
+                 weights: Optional[Dict[str, float]] = None, warmup_iters: int = 0,
+                 ramp_iters: int = 0):
         """
         Args:
             enabled (bool): False gives the partial cross-entropy baseline: only
@@ -345,17 +388,29 @@ class AGMMLoss(nn.Module):
             ignore_value (int): value of the target at pixels without annotation.
             variance (str): "fixed" or "adaptive"; see ``agmm_loss``.
             proto_reduction (str): "sum" or "mean"; see ``agmm_loss``.
+            feature_norm (str): "none" or "l2"; see ``agmm_loss``.
             weights (dict or None): "sem_seg", "absent", "proto", "gmm" multipliers.
+            warmup_iters, ramp_iters (int): the absent, proto and gmm weights are 0 for
+                ``warmup_iters`` iterations, then ramp linearly to their value over
+                ``ramp_iters`` (``ramp_factor``); 0 and 0 (default) is the released behaviour.
         """
         super().__init__()
         if variance not in ("fixed", "adaptive"):
             raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
         if proto_reduction not in ("sum", "mean"):
             raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
+        if feature_norm not in FEATURE_NORMS:
+            raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}")
+        if warmup_iters < 0 or ramp_iters < 0:
+            raise ValueError(f"warmup_iters and ramp_iters must be >= 0, got {warmup_iters} and "
+                             f"{ramp_iters}")
         self.enabled = enabled
         self.ignore_value = ignore_value
         self.variance = variance
         self.proto_reduction = proto_reduction
+        self.feature_norm = feature_norm
+        self.warmup_iters = int(warmup_iters)
+        self.ramp_iters = int(ramp_iters)
         self.weights = {k: float((weights or {}).get(k, 1.0)) for k in TERMS}
         if not enabled:
             self.weights.update(absent=0.0, proto=0.0, gmm=0.0)
@@ -368,19 +423,30 @@ class AGMMLoss(nn.Module):
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "variance": agmm.VARIANCE,
             "proto_reduction": agmm.PROTO_REDUCTION,
+            "feature_norm": agmm.FEATURE_NORM,
             "weights": {"sem_seg": agmm.SEM_SEG_WEIGHT, "absent": agmm.ABSENT_WEIGHT,
                         "proto": agmm.PROTO_WEIGHT, "gmm": agmm.GMM_WEIGHT},
+            "warmup_iters": agmm.WARMUP_ITERS,
+            "ramp_iters": agmm.RAMP_ITERS,
         }
 
+    def weights_at(self, iteration: Optional[int] = None) -> Dict[str, float]:
+        """The term weights in effect at ``iteration`` (None: after any warm-up)."""
+        factor = ramp_factor(iteration, self.warmup_iters, self.ramp_iters)
+        return {k: w * factor if k in AGMM_TERMS else w for k, w in self.weights.items()}
+
     def forward(self, features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
-                image_labels: Tensor) -> Dict[str, Tensor]:
-        """Shapes as in ``agmm_loss``; returns its dict of weighted loss terms."""
+                image_labels: Tensor, iteration: Optional[int] = None) -> Dict[str, Tensor]:
+        """Shapes as in ``agmm_loss``; ``iteration`` drives the warm-up. Returns its dict of
+        weighted loss terms (a term whose weight is 0 at this iteration is 0 and not computed)."""
         losses = agmm_loss(features, logits, targets, valid, image_labels,
                            ignore_value=self.ignore_value, variance=self.variance,
-                           proto_reduction=self.proto_reduction, weights=self.weights)
+                           proto_reduction=self.proto_reduction, feature_norm=self.feature_norm,
+                           weights=self.weights_at(iteration))
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
 
     def extra_repr(self) -> str:
         return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, "
-                f"variance={self.variance!r}, "
-                f"proto_reduction={self.proto_reduction!r}, weights={self.weights}")
+                f"variance={self.variance!r}, proto_reduction={self.proto_reduction!r}, "
+                f"feature_norm={self.feature_norm!r}, weights={self.weights}, "
+                f"warmup_iters={self.warmup_iters}, ramp_iters={self.ramp_iters}")

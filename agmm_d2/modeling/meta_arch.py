@@ -3,6 +3,7 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from detectron2.config import configurable
+from detectron2.utils.events import get_event_storage, has_event_storage
 from detectron2.modeling import (META_ARCH_REGISTRY, Backbone, build_backbone,
                                  build_sem_seg_head)
 from detectron2.modeling.postprocessing import sem_seg_postprocess
@@ -20,7 +21,7 @@ class AGMMSemanticSegmentor(nn.Module):
     """Semantic segmentation trained with the AGMM loss (or partial cross-entropy alone).
 
     Training input: the dicts of ``SparseSemSegDatasetMapper`` ("image", "sparse_seg",
-    "valid", "image_labels"). Inference input: detectron2's ``DatasetMapper`` dicts ("image",
+    "valid", "image_labels", and "image_classes" where the dataset has image-level labels). Inference input: detectron2's ``DatasetMapper`` dicts ("image",
     optionally "height"/"width"); output ``[{"sem_seg": (K, height, width) probabilities}]``
     at the original image size, as detectron2's ``SemanticSegmentor``.
     """
@@ -28,7 +29,7 @@ class AGMMSemanticSegmentor(nn.Module):
     @configurable
     def __init__(self, *, backbone: Backbone, sem_seg_head: nn.Module, criterion: Callable,
                  pixel_mean, pixel_std, ignore_value: int = 255,
-                 test_time: Optional[Callable] = None):
+                 test_time: Optional[Callable] = None, absent_from: str = "sparse"):
         """
         Args:
             backbone: a detectron2 backbone; the head reads some of its features.
@@ -40,12 +41,19 @@ class AGMMSemanticSegmentor(nn.Module):
             test_time: ``test_time(predict, images)`` -> probabilities; see
                 :class:`SemSegInference` (plain, multi-scale + flip, sliding window);
                 default: plain whole-image inference.
+            absent_from: the classes the loss takes as present in each image: "sparse" (its
+                sparse label's classes, "image_labels" of the mapper, as released) or
+                "image_labels" (complete image-level labels, the mapper's "image_classes").
         """
         super().__init__()
         self.backbone = backbone
         self.sem_seg_head = sem_seg_head
         self.criterion = criterion
         self.ignore_value = ignore_value
+        if absent_from not in ("sparse", "image_labels"):
+            raise ValueError(f"MODEL.AGMM.ABSENT_FROM={absent_from!r}: expected 'sparse' or "
+                             "'image_labels'")
+        self.absent_from = absent_from
         self.test_time = test_time if test_time is not None else SemSegInference()
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
@@ -65,6 +73,7 @@ class AGMMSemanticSegmentor(nn.Module):
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "test_time": SemSegInference(cfg),
+            "absent_from": cfg.MODEL.AGMM.ABSENT_FROM,
         }
 
     @property
@@ -82,7 +91,8 @@ class AGMMSemanticSegmentor(nn.Module):
         Args:
             batched_inputs: list of dicts; "image" (3, H_i, W_i) uint8 in INPUT.FORMAT, and in
                 training "sparse_seg" (H_i, W_i) int64 (ignore_value where not annotated),
-                "valid" (H_i, W_i) bool and "image_labels" (K,) float.
+                "valid" (H_i, W_i) bool, "image_labels" (K,) float and, with
+                ``absent_from="image_labels"``, "image_classes" (K,) float.
 
         Returns:
             training: dict of scalar losses (loss_sem_seg, and loss_absent, loss_proto,
@@ -96,9 +106,24 @@ class AGMMSemanticSegmentor(nn.Module):
         targets = self._pad([x["sparse_seg"].to(self.device) for x in batched_inputs],
                             self.ignore_value)
         valid = self._pad([x["valid"].to(self.device, torch.uint8) for x in batched_inputs], 0)
-        image_labels = torch.stack([x["image_labels"].to(self.device) for x in batched_inputs])
+        image_labels = torch.stack([self._present_classes(x).to(self.device)
+                                    for x in batched_inputs])
         features, logits = self.sem_seg_head(self.backbone(images))
-        return self.criterion(features, logits, targets, valid.bool(), image_labels)
+        return self.criterion(features, logits, targets, valid.bool(), image_labels,
+                              iteration=_training_iteration())
+
+    def _present_classes(self, x: dict) -> Tensor:
+        """(K,) the classes the loss takes as present in the image of dict ``x``."""
+        if self.absent_from == "sparse":
+            return x["image_labels"]
+        if "image_classes" not in x:
+            raise ValueError(
+                f"{x.get('file_name', 'a training image')}: MODEL.AGMM.ABSENT_FROM is "
+                "'image_labels' but its dataset dict has no 'image_classes'. Register the "
+                "dataset with image-level labels (register_sparse_sem_seg(..., image_classes=...)"
+                ", or an image_classes.json next to the sparse labels), or set ABSENT_FROM "
+                "'sparse'.")
+        return x["image_classes"]
 
     def predict_probabilities(self, images: Tensor) -> Tensor:
         """
@@ -121,3 +146,8 @@ class AGMMSemanticSegmentor(nn.Module):
             height, width = x.get("height", image.shape[-2]), x.get("width", image.shape[-1])
             results.append({"sem_seg": sem_seg_postprocess(probs, image.shape[-2:], height, width)})
         return results
+
+
+def _training_iteration() -> Optional[int]:
+    """The trainer's current iteration (detectron2's EventStorage), or None outside a trainer."""
+    return get_event_storage().iter if has_event_storage() else None

@@ -3,14 +3,21 @@
 Files are paired by their path relative to each root with the extension (or suffix) removed:
 ``<image_root>/a/b.jpg`` pairs with ``<sparse_root>/a/b.png`` and ``<dense_root>/a/b.png``.
 """
+import json
 import logging
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
+from ..label_io import read_label
+
 logger = logging.getLogger(__name__)
+
+# Written next to the sparse labels by datasets_prep's generators: {key: [class ids]}.
+IMAGE_CLASSES_FILE = "image_classes.json"
 
 
 class DatasetLayoutError(FileNotFoundError):
@@ -47,9 +54,50 @@ def _index(root: Path, suffix: str) -> dict:
             for p in sorted(root.rglob(f"*{suffix}")) if p.is_file()}
 
 
+def classes_in_label(path, ignored=(255,)) -> List[int]:
+    """Sorted class ids that occur in the label file at ``path``, without the ``ignored`` values."""
+    values = np.unique(read_label(path))
+    return [int(v) for v in values if int(v) not in set(ignored)]
+
+
+def read_image_classes(path) -> Dict[str, List[int]]:
+    """Read an image-level label file: JSON ``{image key: [class ids present in the image]}``."""
+    path = Path(path)
+    try:
+        table = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise DatasetLayoutError(f"{path}: cannot read image-level labels ({e}); expected JSON "
+                                 "{\"<image key>\": [class ids], ...}") from e
+    if not isinstance(table, dict) or not all(
+            isinstance(v, list) and all(isinstance(i, int) and i >= 0 for i in v)
+            for v in table.values()):
+        raise DatasetLayoutError(f"{path}: expected a JSON object mapping each image key to a list "
+                                 "of non-negative class ids")
+    return {str(k): sorted(set(v)) for k, v in table.items()}
+
+
+def _image_classes_table(image_classes, sparse_root, dense_root, keys, dense_index,
+                         ignore_label) -> Optional[Dict[str, List[int]]]:
+    """Resolve the ``image_classes`` argument of ``load_sparse_sem_seg`` to a table or None."""
+    if image_classes is None:
+        return None
+    if isinstance(image_classes, dict):
+        return {str(k): sorted(set(int(i) for i in v)) for k, v in image_classes.items()}
+    if image_classes == "auto":
+        found = Path(sparse_root) / IMAGE_CLASSES_FILE if sparse_root is not None else None
+        return read_image_classes(found) if found is not None and found.is_file() else None
+    if image_classes == "dense":
+        if dense_index is None:
+            raise ValueError("image_classes='dense' needs a dense_root")
+        return {k: classes_in_label(dense_index[k], (ignore_label,)) for k in keys}
+    return read_image_classes(image_classes)
+
+
 def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_ext=".jpg",
                         label_ext=".png", sparse_ext: Optional[str] = None,
-                        split_file=None, unlabeled_value: int = 255) -> List[dict]:
+                        split_file=None, unlabeled_value: int = 255,
+                        image_classes: Union[str, Path, dict, None] = "auto",
+                        ignore_label: int = 255) -> List[dict]:
     """Dataset dicts for images paired with sparse and/or dense labels.
 
     Returns detectron2 dicts with ``file_name``, ``image_id``, ``height``, ``width``, and
@@ -59,6 +107,17 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
 
     With ``split_file`` (one key per line), exactly those images are used and a missing file is
     an error. Without it, images are paired by key and images lacking a label are skipped.
+
+    ``image_classes`` gives each dict the image's complete image-level label, ``image_classes``
+    (sorted class ids present anywhere in the image), which ``MODEL.AGMM.ABSENT_FROM
+    "image_labels"`` feeds to the absent-class term:
+
+    - ``"auto"`` (default): read ``<sparse_root>/image_classes.json`` if it exists (the click
+      and scribble generators of datasets_prep write it from the dense source); else none;
+    - ``"dense"``: the classes of each image's dense label (``ignore_label`` excluded);
+    - a path to such a JSON file ``{key: [class ids]}``, or that dict itself;
+    - None: no image-level labels.
+    An image missing from the table is an error: a partial table would silently mix sources.
     """
     image_root = _require_dir(Path(image_root), f"a folder of *{image_ext} images")
     sparse_ext = sparse_ext or label_ext
@@ -90,6 +149,15 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
     if not keys:
         raise DatasetLayoutError(f"{image_root}: no *{image_ext} image found with its label files")
 
+    table = _image_classes_table(image_classes, sparse_root, dense_root, keys,
+                                 labels.get("sem_seg_file_name"), ignore_label)
+    if table is not None:
+        missing = [k for k in keys if k not in table]
+        if missing:
+            raise DatasetLayoutError(
+                f"image-level labels ({image_classes if not isinstance(image_classes, dict) else 'dict'}) "
+                f"lack {len(missing)} of {len(keys)} images, e.g. {missing[:3]}")
+
     dicts = []
     for key in keys:
         with Image.open(images[key]) as im:
@@ -99,6 +167,8 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
             record[field] = str(index[key])
         if "sparse_seg_file_name" in record:
             record["sparse_unlabeled_value"] = unlabeled_value
+        if table is not None:
+            record["image_classes"] = table[key]
         dicts.append(record)
     return dicts
 
@@ -107,7 +177,7 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
                             classes: Sequence[str], colors=None, unlabeled_value: int = 255,
                             ignore_label: int = 255, image_ext: str = ".jpg",
                             label_ext: str = ".png", sparse_ext: Optional[str] = None,
-                            split_file=None, **metadata) -> None:
+                            split_file=None, image_classes="auto", **metadata) -> None:
     """Register ``name`` in detectron2's DatasetCatalog and MetadataCatalog.
 
     Nothing is read until the dataset is used. Registering an existing name replaces it.
@@ -116,6 +186,7 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
         unlabeled_value: the value that marks "not annotated" in the sparse label files
             (255 in most releases; some use K). The training mapper turns it into 255.
         ignore_label: the void value of the dense labels, ignored by the evaluator.
+        image_classes: complete image-level labels; see ``load_sparse_sem_seg``.
         metadata: further metadata, e.g. ``evaluation_sliding_window``.
     """
     if sparse_root is None and dense_root is None:
@@ -127,7 +198,8 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
         name,
         lambda: load_sparse_sem_seg(image_root, sparse_root, dense_root, image_ext=image_ext,
                                     label_ext=label_ext, sparse_ext=sparse_ext,
-                                    split_file=split_file, unlabeled_value=unlabeled_value))
+                                    split_file=split_file, unlabeled_value=unlabeled_value,
+                                    image_classes=image_classes, ignore_label=ignore_label))
     classes = list(classes)
     MetadataCatalog.get(name).set(
         stuff_classes=classes,

@@ -8,6 +8,9 @@ from .generic import register_sparse_sem_seg
 def register_synthetic(root) -> None:
     """Register ``synthetic_{point,scribble,20clicks,full}_train`` and ``synthetic_val``.
 
+    The training sets carry complete image-level labels (``image_classes``) read from the
+    dense labels, which the generator knows.
+
     ``root`` is the folder that holds ``agmm_synthetic/`` (usually DETECTRON2_DATASETS).
     """
     base = Path(root) / DIRNAME
@@ -16,6 +19,6 @@ def register_synthetic(root) -> None:
         name = f"synthetic_{kind.split('_seed')[0]}_train"
         sparse = base / ("dense" if kind == "full" else kind) / "train"
         register_sparse_sem_seg(name, base / "images" / "train", sparse, base / "dense" / "train",
-                                **meta)
+                                image_classes="dense", **meta)
     register_sparse_sem_seg("synthetic_val", base / "images" / "val", None, base / "dense" / "val",
                             **meta)
