@@ -15,15 +15,14 @@ with the raw numbers as JSON, to ``--output``.
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.training_runs import run_all, write_atomic  # noqa: E402
+
 # (name, training set, AGMM on)
 SETTINGS = [
     ("dense labels, cross-entropy", "synthetic_full_train", False),
@@ -32,35 +31,6 @@ SETTINGS = [
     ("scribbles, partial CE", "synthetic_scribble_train", False),
     ("scribbles, AGMM", "synthetic_scribble_train", True),
 ]
-
-
-def final_miou(run_dir: Path):
-    """The last sem_seg/mIoU that train_net wrote to metrics.json, or None."""
-    metrics = run_dir / "metrics.json"
-    if not metrics.is_file():
-        return None
-    values = [json.loads(line).get("sem_seg/mIoU") for line in metrics.read_text().splitlines()
-              if line.strip()]
-    values = [v for v in values if v is not None]
-    return values[-1] if values else None
-
-
-def train(run_dir: Path, dataset: str, agmm: bool, seed: int, args) -> float:
-    """Train and evaluate one setting and seed in a subprocess; return its mIoU."""
-    cmd = [sys.executable, str(REPO / "tools" / "train_net.py"), "--config-file", args.config,
-           "DATASETS.TRAIN", f"('{dataset}',)", "MODEL.AGMM.ENABLED", str(agmm),
-           "SEED", str(seed), "OUTPUT_DIR", str(run_dir)]
-    if args.max_iter:
-        cmd += ["SOLVER.MAX_ITER", str(args.max_iter)]
-    log = run_dir.parent / f"{run_dir.name}.log"
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    with open(log, "w") as f:
-        status = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
-    miou = final_miou(run_dir)
-    if status != 0 or miou is None:
-        raise RuntimeError(f"run {run_dir.name} failed (exit {status}); see {log}")
-    return miou
 
 
 def summarize(results: dict, seeds) -> str:
@@ -94,24 +64,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     out = Path(args.output)
     start = time.perf_counter()
-    runs = [(name, dataset, agmm, seed) for name, dataset, agmm in SETTINGS for seed in args.seeds]
-
-    def one(run):
-        name, dataset, agmm, seed = run
-        run_dir = out / f"{dataset}_{'agmm' if agmm else 'ce'}_seed{seed}"
-        miou = final_miou(run_dir)
-        if miou is not None:
-            print(f"{name}, seed {seed}: mIoU {miou:.1f} (kept from an earlier run)", flush=True)
-            return miou
-        t0 = time.perf_counter()
-        miou = train(run_dir, dataset, agmm, seed, args)
-        print(f"{name}, seed {seed}: mIoU {miou:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)
-        return miou
-
-    with ThreadPoolExecutor(args.jobs) as pool:
-        mious = list(pool.map(one, runs))
+    settings = [(name, dataset, agmm, seed) for name, dataset, agmm in SETTINGS
+                for seed in args.seeds]
+    runs = []
+    for name, dataset, agmm, seed in settings:
+        overrides = ["DATASETS.TRAIN", f"('{dataset}',)", "MODEL.AGMM.ENABLED", str(agmm),
+                     "SEED", str(seed)]
+        if args.max_iter:
+            overrides += ["SOLVER.MAX_ITER", str(args.max_iter)]
+        runs.append((f"{dataset}_{'agmm' if agmm else 'ce'}_seed{seed}", f"{name}, seed {seed}",
+                     args.config, overrides))
+    mious = run_all(runs, out, jobs=args.jobs, threads=args.threads)
     results = {name: [] for name, _, _ in SETTINGS}
-    for (name, *_), miou in zip(runs, mious):
+    for (name, *_), miou in zip(settings, mious):
         results[name].append(miou)
     minutes = (time.perf_counter() - start) / 60
     table = summarize(results, args.seeds)
@@ -120,8 +85,8 @@ def main(argv=None):
               + f"; {args.jobs} runs at once, {args.threads} thread(s) each"
               + f"; wall time of this invocation {minutes:.1f} min")
     print("\n" + table + footer)
-    (out / "table.md").write_text(table + footer + "\n")
-    (out / "results.json").write_text(json.dumps(
+    write_atomic(out / "table.md", table + footer + "\n")
+    write_atomic(out / "results.json", json.dumps(
         {"config": args.config, "max_iter": args.max_iter, "seeds": args.seeds,
          "minutes": minutes, "miou": results}, indent=1))
 
