@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.training_runs import REPO, run_all, write_atomic  # noqa: E402
+from benchmarks.training_runs import REPO, run_all, run_seconds, write_atomic  # noqa: E402
 
 # label type -> (config of the released behaviour, robust preset)
 LABELS = {
@@ -139,8 +139,10 @@ def main(argv=None):
     for (label, name), miou in zip(keys, mious):
         results[label][name].append(miou)
     text = summarize(results, args.labels, names, args.seeds)
-    footer = (f"\n\nseeds {args.seeds}, SOLVER.MAX_ITER {args.max_iter}; {args.jobs} runs at once, "
-              f"{args.threads} thread(s) each; wall time of this invocation {minutes:.1f} min")
+    total = sum(run_seconds(out / name) or 0.0 for name, *_ in runs) / 60
+    footer = (f"\n\nseeds {args.seeds}, SOLVER.MAX_ITER {args.max_iter}; {len(runs)} runs, "
+              f"{total:.0f} min of run time in all ({args.jobs} at once, {args.threads} "
+              f"thread(s) each); wall time of this invocation {minutes:.1f} min")
     print("\n" + text + footer)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "table.md", text + footer + "\n")

@@ -7,9 +7,11 @@ again, so an interrupted benchmark continues where it stopped.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -26,6 +28,18 @@ def final_miou(run_dir: Path) -> Optional[float]:
               if line.strip()]
     values = [v for v in values if v is not None]
     return values[-1] if values else None
+
+
+def run_seconds(run_dir: Path) -> Optional[float]:
+    """Wall time of a finished run: from the first to the last timestamp of its log.txt."""
+    log = Path(run_dir) / "log.txt"
+    if not log.is_file():
+        return None
+    stamps = re.findall(r"^\[(\d\d/\d\d \d\d:\d\d:\d\d)\]", log.read_text(), re.M)
+    if not stamps:
+        return None
+    first, last = (datetime.strptime(t, "%m/%d %H:%M:%S") for t in (stamps[0], stamps[-1]))
+    return (last - first).total_seconds()
 
 
 def train(run_dir: Path, config: str, overrides: Sequence[str], threads: int = 1) -> float:

@@ -50,3 +50,16 @@ def test_summary_has_mean_spread_and_paired_difference(ablate):
     lines = table.splitlines()
     assert lines[2] == "| partial CE | 20.0 ± 10.0 |  |"
     assert lines[3] == "| warm-up | 22.3 ± 12.3 | +2.3 (2/3 seeds better) |"
+
+
+def test_runner_reads_miou_and_run_time_of_a_finished_run(tmp_path):
+    from benchmarks.training_runs import final_miou, run_seconds
+
+    run = tmp_path / "run"
+    run.mkdir()
+    assert final_miou(run) is None and run_seconds(run) is None
+    (run / "metrics.json").write_text('{"iteration": 9, "total_loss": 1.0}\n'
+                                      '{"iteration": 9, "sem_seg/mIoU": 41.5}\n')
+    (run / "log.txt").write_text("[11/30 23:59:50] d2 INFO: start\n  a continued line\n"
+                                 "[12/01 00:01:05] d2 INFO: copypaste\n")
+    assert final_miou(run) == 41.5 and run_seconds(run) == 75.0
