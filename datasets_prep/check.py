@@ -3,8 +3,9 @@
 
 Walks every dataset dict of the name: the image and its sparse and dense label files must
 exist and have the same size; sparse labels may hold class ids 0..K-1, the dataset's
-unlabeled value and 255; dense labels class ids and the ignore label. Prints a JSON report and
-exits 1 when a problem is found.
+unlabeled value and 255; dense labels class ids and the ignore label. Image-level labels
+(``image_classes``), where the dataset has them, must be class ids and hold every class of the
+image's sparse label. Prints a JSON report and exits 1 when a problem is found.
 
     python datasets_prep/check.py voc_2012_train_point
     python datasets_prep/check.py cityscapes_train_50clicks --datasets-root /data/datasets
@@ -31,9 +32,9 @@ EXAMPLES = 5  # problem examples kept per kind
 def check_dataset(name: str, limit: Optional[int] = None) -> dict:
     """Report on dataset ``name`` (registered in DatasetCatalog), first ``limit`` dicts only if given.
 
-    Returns {"dataset", "images", "num_classes", "problems": {kind: count}, "examples":
-    {kind: [message]}, "sparse_annotated_share", "sparse_class_pixels"} or, when the dataset
-    cannot be listed, {"dataset", "error"}.
+    Returns {"dataset", "images", "num_classes", "images_with_image_classes", "problems":
+    {kind: count}, "examples": {kind: [message]}, "sparse_annotated_share",
+    "sparse_class_pixels"} or, when the dataset cannot be listed, {"dataset", "error"}.
     """
     try:
         dicts = DatasetCatalog.get(name)
@@ -44,7 +45,7 @@ def check_dataset(name: str, limit: Optional[int] = None) -> dict:
     ignore = meta.get("ignore_label", 255)
     problems, examples = defaultdict(int), defaultdict(list)
     class_pixels = np.zeros(k, np.int64)
-    annotated = total = 0
+    annotated = total = with_image_classes = 0
 
     def problem(kind, message):
         problems[kind] += 1
@@ -57,6 +58,13 @@ def check_dataset(name: str, limit: Optional[int] = None) -> dict:
             problem("missing_image", str(image))
             continue
         h, w = image_size(image)
+        image_classes = d.get("image_classes")
+        if image_classes is not None:
+            with_image_classes += 1
+            outside = [c for c in image_classes if not 0 <= c < k]
+            if outside:
+                problem("image_classes_out_of_range",
+                        f"{image}: image_classes {outside} not in 0..{k - 1}")
         for field, allowed in (("sparse_seg_file_name", {d.get("sparse_unlabeled_value",
                                                                  meta.get("unlabeled_value", 255)), 255}),
                                ("sem_seg_file_name", {ignore})):
@@ -81,8 +89,14 @@ def check_dataset(name: str, limit: Optional[int] = None) -> dict:
                 class_pixels += np.bincount(marked.ravel().astype(np.int64), minlength=k)[:k]
                 annotated += marked.size
                 total += label.size
+                unlisted = (sorted(set(np.unique(marked).tolist()) - set(image_classes))
+                            if image_classes is not None else [])
+                if unlisted:
+                    problem("sparse_class_not_in_image_classes",
+                            f"{path}: classes {unlisted} not in its image_classes {image_classes}")
     return {
         "dataset": name, "images": len(dicts[:limit]), "num_classes": k,
+        "images_with_image_classes": with_image_classes,
         "problems": dict(problems), "examples": dict(examples),
         "sparse_annotated_share": annotated / total if total else None,
         "sparse_class_pixels": dict(zip(meta.stuff_classes, class_pixels.tolist())) if total else None,

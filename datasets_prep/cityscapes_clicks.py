@@ -6,8 +6,10 @@
 does the same from the polygon JSON files, which this tool does not need).
 ``clicks`` writes ``<N>clicks_seed<S>/<split>/<city>/<frame>_leftImg8bit.png``: N pixels drawn
 uniformly among the pixels of the 19 classes, each labelled with its train id, 255 elsewhere.
-Each image's clicks depend only on the seed and its name. ``--alias`` also links ``<N>clicks``
-(the name the built-in datasets read) to that folder.
+Each image's clicks depend only on the seed and its name. ``<split>/image_classes.json`` lists
+each frame's train ids (255 excluded): complete image-level labels, which the registration
+reads for ``MODEL.AGMM.ABSENT_FROM image_labels``. ``--alias`` also links ``<N>clicks`` (the
+name the built-in datasets read) to that folder.
 
     python datasets_prep/cityscapes_clicks.py trainids --root datasets/cityscapes
     python datasets_prep/cityscapes_clicks.py clicks --root datasets/cityscapes --clicks 20 50 100 --alias
@@ -27,7 +29,7 @@ from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.data.sparsify import random_clicks  # noqa: E402
 from datasets_prep.common import tool_parser  # noqa: E402
 from datasets_prep.common import (atomic_folder, dense_files, link_alias, per_file_rng,  # noqa: E402
-                                  write_label_png)
+                                  present_classes, write_image_classes, write_label_png)
 
 LABEL_ID_SUFFIX = "_gtFine_labelIds.png"
 IGNORE = 255
@@ -76,6 +78,7 @@ def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out
                 alias: bool = False, overwrite: bool = False) -> Dict[str, object]:
     """Write ``<out_root or root>/<clicks>clicks_seed<seed>/<split>/`` for every frame.
 
+    The split folder also gets ``image_classes.json``: each frame's train ids, 255 excluded.
     Returns {"folder": output folder, "images": count, "clicks": total clicks written}.
     """
     out_root = Path(out_root or root)
@@ -83,13 +86,15 @@ def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out
     keys = sorted({k for suffix in (LABEL_ID_SUFFIX, TRAIN_ID_SUFFIX)
                    for k, _ in dense_files(gt_dir, suffix)})
     out = out_root / clicks_folder(clicks, seed)
-    total = 0
+    total, image_classes = 0, {}
     with atomic_folder(out / split, overwrite=overwrite) as tmp:
         for key in keys:
-            sparse = random_clicks(_train_ids(gt_dir, key), clicks, per_file_rng(seed, key),
-                                   ignore=(IGNORE,))
+            train_ids = _train_ids(gt_dir, key)
+            sparse = random_clicks(train_ids, clicks, per_file_rng(seed, key), ignore=(IGNORE,))
             total += int((sparse != IGNORE).sum())
             write_label_png(tmp / f"{key}{IMAGE_SUFFIX}", sparse)
+            image_classes[key] = present_classes(train_ids, (IGNORE,))
+        write_image_classes(tmp, image_classes)
     if alias:
         link_alias(out_root / clicks_folder(clicks), out)
     return {"folder": str(out), "images": len(keys), "clicks": total}

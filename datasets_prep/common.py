@@ -1,17 +1,18 @@
 """Helpers shared by the preparation tools: atomic writes, image sizes, label folders."""
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
-from agmm_d2.data.datasets.generic import default_colors
+from agmm_d2.data.datasets.generic import IMAGE_CLASSES_FILE, default_colors
 from agmm_d2.data.label_io import read_label
 
 VOC_PALETTE = np.array(default_colors(256), np.uint8).ravel().tolist()
@@ -109,16 +110,37 @@ def dense_files(dense_dir, suffix: str = ".png"):
             for p in sorted(dense_dir.rglob(f"*{suffix}")) if p.is_file()]
 
 
+def present_classes(label: np.ndarray, ignore: Iterable[int] = (255,)) -> List[int]:
+    """Sorted class ids that occur in ``label``, without the ``ignore`` (void) values."""
+    return [int(v) for v in np.flatnonzero(np.bincount(np.asarray(label).ravel()))
+            if int(v) not in set(ignore)]
+
+
+def write_image_classes(folder, table: Dict[str, Sequence[int]]) -> Path:
+    """Write ``<folder>/image_classes.json`` (``{key: [class ids]}``, one image a line), atomically.
+
+    This is the file that ``register_sparse_sem_seg(..., image_classes="auto")`` reads next to
+    the sparse labels: each image's complete image-level label.
+    """
+    lines = [f"{json.dumps(str(k))}: {json.dumps([int(i) for i in table[k]])}" for k in sorted(table)]
+    return write_text(Path(folder) / IMAGE_CLASSES_FILE, "{\n" + ",\n".join(lines) + "\n}\n")
+
+
 def sparsify_folder(dense_dir, out: Path, make_sparse, *, suffix: str = ".png",
-                    overwrite: bool = False) -> Path:
+                    ignore: Iterable[int] = (255,), overwrite: bool = False) -> Path:
     """Write ``make_sparse(key, dense)`` for every dense label file of ``dense_dir`` to ``out``.
 
     ``make_sparse`` gets the file's key and its (H, W) class ids and returns the (H, W) sparse
-    label. The folder is written under a temporary name and renamed when complete.
+    label. ``out/image_classes.json`` gets the classes of each dense label, the ``ignore``
+    values excluded. The folder is written under a temporary name and renamed when complete.
     """
+    table = {}
     with atomic_folder(out, overwrite=overwrite) as tmp:
         for key, path in dense_files(dense_dir, suffix):
-            write_label_png(tmp / f"{key}{suffix}", make_sparse(key, read_label(path)))
+            dense = read_label(path)
+            write_label_png(tmp / f"{key}{suffix}", make_sparse(key, dense))
+            table[key] = present_classes(dense, ignore)
+        write_image_classes(tmp, table)
     return out
 
 

@@ -3,9 +3,11 @@
 
 Either ``--clicks N`` pixels per image, drawn uniformly among annotatable pixels (some regions
 get none), or ``--per-region K`` clicks inside every connected region of every class. Values
-listed in ``--ignore`` are never clicked. The output folder says how it was made, e.g.
-``50clicks_seed0`` or ``2clicks_per_region_r1_seed0``, and mirrors the input's sub-folders
-and file names. Each file's clicks depend only on the seed and its name.
+listed in ``--ignore`` are void: never clicked, and not classes. The output folder says how it
+was made, e.g. ``50clicks_seed0`` or ``2clicks_per_region_r1_seed0``, and mirrors the input's
+sub-folders and file names. Each file's clicks depend only on the seed and its name. Its
+``image_classes.json`` lists the classes of each dense label (the image-level labels that
+``MODEL.AGMM.ABSENT_FROM image_labels`` uses).
 
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --clicks 50
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --per-region 2 --radius 1
@@ -34,7 +36,8 @@ def make_clicks(dense_dir, out_root, *, clicks: Optional[int] = None,
     """Write ``<out_root>/<clicks_name(...)>/`` from every ``*<suffix>`` under ``dense_dir``.
 
     Exactly one of ``clicks`` (per image) and ``per_region`` is given. ``radius`` > 0 draws
-    each click as a disk clipped to its region. Returns the output folder.
+    each click as a disk clipped to its region. ``image_classes.json`` gets the classes of each
+    dense label, ``ignore`` values excluded. Returns the output folder.
     """
     if (clicks is None) == (per_region is None):
         raise ValueError("give exactly one of clicks (per image) and per_region")
@@ -47,7 +50,8 @@ def make_clicks(dense_dir, out_root, *, clicks: Optional[int] = None,
             return random_clicks(dense, clicks, rng, ignore=ignore, radius=radius)
         return region_clicks(dense, per_region, rng, ignore=ignore, radius=radius)
 
-    return sparsify_folder(dense_dir, out, make_sparse, suffix=suffix, overwrite=overwrite)
+    return sparsify_folder(dense_dir, out, make_sparse, suffix=suffix, ignore=ignore,
+                           overwrite=overwrite)
 
 
 def main(argv=None):
@@ -59,7 +63,9 @@ def main(argv=None):
     mode.add_argument("--per-region", type=int, help="clicks per connected region")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--radius", type=int, default=0, help="disk radius in pixels (0: one pixel)")
-    parser.add_argument("--ignore", default="255", help="comma-separated values never clicked (default 255)")
+    parser.add_argument("--ignore", default="255",
+                        help="comma-separated void values: never clicked, left out of "
+                             "image_classes.json (default 255)")
     parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     args = parser.parse_args(argv)

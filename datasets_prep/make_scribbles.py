@@ -3,8 +3,10 @@
 
 Each connected region of each class gets a thin line along its skeleton (``--width`` px,
 inside the region); regions under ``--min-pixels`` get none; values in ``--ignore`` never get
-one. The output folder says how it was made (``scribbles_w3``) and mirrors the input's
-sub-folders and file names. The result is deterministic.
+one and are left out of ``image_classes.json`` (the classes of each dense label, the
+image-level labels that ``MODEL.AGMM.ABSENT_FROM image_labels`` uses). The output folder says
+how it was made (``scribbles_w3``) and mirrors the input's sub-folders and file names. The
+result is deterministic.
 
     python datasets_prep/make_scribbles.py --dense data/masks --out-root data --width 3
 """
@@ -22,13 +24,16 @@ from datasets_prep.common import parse_ignore, sparsify_folder, tool_parser  # n
 def make_scribbles(dense_dir, out_root, *, width: int = 3, min_pixels: int = 16,
                    ignore: Sequence[int] = (UNLABELED,), suffix: str = ".png",
                    overwrite: bool = False) -> Path:
-    """Write ``<out_root>/scribbles_w<width>/`` from every ``*<suffix>`` under ``dense_dir``."""
+    """Write ``<out_root>/scribbles_w<width>/`` from every ``*<suffix>`` under ``dense_dir``.
+
+    ``image_classes.json`` gets the classes of each dense label, ``ignore`` values excluded.
+    """
     ignore = tuple(set(ignore) | {UNLABELED})
     out = Path(out_root) / f"scribbles_w{width}"
     return sparsify_folder(
         dense_dir, out,
         lambda key, dense: scribbles(dense, ignore=ignore, width=width, min_region_pixels=min_pixels),
-        suffix=suffix, overwrite=overwrite)
+        suffix=suffix, ignore=ignore, overwrite=overwrite)
 
 
 def main(argv=None):
@@ -38,7 +43,8 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=3, help="line width in pixels (default 3)")
     parser.add_argument("--min-pixels", type=int, default=16, help="skip smaller regions (default 16)")
     parser.add_argument("--ignore", default="255",
-                        help="comma-separated values never scribbled (default 255)")
+                        help="comma-separated void values: never scribbled, left out of "
+                             "image_classes.json (default 255)")
     parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     args = parser.parse_args(argv)

@@ -4,6 +4,8 @@
 Writes ``SegmentationClassAug/<id>.png`` (class ids, VOC palette) and
 ``ImageSets/Segmentation/train_aug.txt``. An image's label is VOC's own ``SegmentationClass``
 PNG where VOC has one (it marks object borders 255), else SBD's ``cls/<id>.mat``.
+``SegmentationClassAug/image_classes.json`` lists each image's classes (255 excluded): the
+image-level labels that the VOC training sets read for ``MODEL.AGMM.ABSENT_FROM image_labels``.
 
     python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 --sbd-root benchmark_RELEASE/dataset
 """
@@ -19,7 +21,8 @@ if not __package__:  # run as a file from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agmm_d2.data.label_io import read_label  # noqa: E402
 from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import atomic_folder, write_label_png, write_text  # noqa: E402
+from datasets_prep.common import (atomic_folder, present_classes, write_image_classes,  # noqa: E402
+                                  write_label_png, write_text)
 
 
 def read_split(path) -> List[str]:
@@ -39,7 +42,7 @@ def sbd_label(mat_path) -> np.ndarray:
 
 
 def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, int]:
-    """Write SegmentationClassAug/ and the train_aug split under ``voc_root``.
+    """Write SegmentationClassAug/ (with its image_classes.json) and the train_aug split.
 
     ``sbd_root`` is SBD's ``dataset`` folder (``train.txt``, ``val.txt``, ``cls/``). Returns
     counts: images, from_voc, from_sbd.
@@ -49,6 +52,7 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
     ids = train_aug_ids(read_split(sbd_root / "train.txt"), read_split(sbd_root / "val.txt"),
                         read_split(sets / "train.txt"), read_split(sets / "val.txt"))
     stats = {"images": len(ids), "from_voc": 0, "from_sbd": 0}
+    image_classes = {}
     with atomic_folder(voc_root / "SegmentationClassAug", overwrite=overwrite) as tmp:
         for key in ids:
             voc_png = voc_root / "SegmentationClass" / f"{key}.png"
@@ -60,6 +64,8 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
                     raise FileNotFoundError(f"{key}: neither {voc_png} nor {mat} exists")
                 label, stats["from_sbd"] = sbd_label(mat), stats["from_sbd"] + 1
             write_label_png(tmp / f"{key}.png", label, palette=True)
+            image_classes[key] = present_classes(label, (255,))
+        write_image_classes(tmp, image_classes)
     write_text(sets / "train_aug.txt", "".join(f"{k}\n" for k in ids))
     return stats
 

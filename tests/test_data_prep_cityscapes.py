@@ -1,4 +1,6 @@
 """Cityscapes tools on the real frame: train ids from label ids, and N clicks per image."""
+import json
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,9 @@ def test_clicks_land_on_pixels_of_their_class(city, tmp_path, n):
     marked = clicks != 255
     assert marked.sum() == n and clicks.shape == reference.shape
     assert np.array_equal(clicks[marked], reference[marked])  # the frame's own train ids
+    image_classes = json.loads((out.parents[1] / "image_classes.json").read_text())
+    assert image_classes == {FRAME: sorted(set(np.unique(reference).tolist()) - {255})}
+    assert len(image_classes[FRAME]) > 5
     assert (tmp_path / f"{n}clicks" / "val" / out.parent.name / out.name).is_file()  # the alias
     relative = out.relative_to(tmp_path / f"{n}clicks_seed0")
     make_clicks(root, n, seed=0, split="val", out_root=tmp_path / "again")
@@ -75,8 +80,12 @@ def test_clicks_folder_is_registered_and_checked(city, tmp_path):
     (tmp_path / "leftImg8bit").symlink_to(root / "leftImg8bit")
     try:
         register_cityscapes_clicks("agmm_test_city50", tmp_path, clicks=50, split="val", seed=0)
+        d = DatasetCatalog.get("agmm_test_city50")[0]  # image_classes.json read by "auto"
+        assert d["image_classes"] == sorted(set(np.unique(read_label(
+            root / "gtFine" / "val" / f"{FRAME}_gtFine_labelTrainIds.png")).tolist()) - {255})
         report = check_dataset("agmm_test_city50")
         assert report["problems"] == {} and report["images"] == 1
+        assert report["images_with_image_classes"] == 1
         assert report["sparse_annotated_share"] == pytest.approx(50 / (256 * 128))
     finally:
         DatasetCatalog.remove("agmm_test_city50")

@@ -1,4 +1,5 @@
-"""Generic tools for any dense folder: make_clicks and make_scribbles; every tool has --help."""
+"""Generic tools for any dense folder: make_clicks, make_scribbles, image_classes; every tool has --help."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,16 @@ def _pairs(out, dense_dir):
         yield read_label(path), read_label(out / path.relative_to(dense_dir))
 
 
+def _expected_classes(dense_dir, void):
+    """{key: classes of the dense label, void values excluded}, by np.unique."""
+    return {str(p.relative_to(dense_dir))[:-4]: sorted(set(np.unique(read_label(p)).tolist()) - set(void))
+            for p in dense_dir.rglob("*.png")}
+
+
+def _image_classes(out):
+    return json.loads((out / "image_classes.json").read_text())
+
+
 def test_n_clicks_per_image(dense_dir, tmp_path):
     from datasets_prep.make_clicks import make_clicks
 
@@ -41,6 +52,9 @@ def test_n_clicks_per_image(dense_dir, tmp_path):
         marked = sparse != 255
         assert marked.sum() == 7 and np.array_equal(sparse[marked], dense[marked])
         assert not np.isin(dense[marked], [3, 255]).any()  # --ignore values never clicked
+    expected = _expected_classes(dense_dir, (3, 255))  # --ignore values are void, not classes
+    assert _image_classes(out) == expected and expected["sub/c"] == [0, 1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["7clicks_seed0"]  # no temporary folder left
     again = make_clicks(dense_dir, tmp_path / "again", clicks=7, seed=0, ignore=(3,))
     for (_, first), (_, second) in zip(_pairs(out, dense_dir), _pairs(again, dense_dir)):
         assert np.array_equal(first, second)  # same seed, same clicks
@@ -53,6 +67,7 @@ def test_k_clicks_per_region(dense_dir, tmp_path):
 
     out = make_clicks(dense_dir, tmp_path, per_region=2, seed=1, radius=1)
     assert out.name == "2clicks_per_region_r1_seed1"
+    assert _image_classes(out) == _expected_classes(dense_dir, (255,))
     for dense, sparse in _pairs(out, dense_dir):
         marked = sparse != 255
         assert np.array_equal(sparse[marked], dense[marked])
@@ -71,10 +86,46 @@ def test_scribbles(dense_dir, tmp_path):
         assert np.array_equal(sparse[marked], dense[marked])
         assert set(np.unique(sparse[marked])) == {1, 2, 3}  # 0 ignored, 255 void
         assert 0 < marked.mean() < 0.3
+    assert _image_classes(out) == _expected_classes(dense_dir, (0, 255))
+
+
+def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path):
+    from detectron2.data import DatasetCatalog, MetadataCatalog
+    from agmm_d2.data import register_sparse_sem_seg
+    from datasets_prep.check import check_dataset
+    from datasets_prep.make_clicks import make_clicks
+
+    out = make_clicks(dense_dir, tmp_path, clicks=5, seed=2)
+    for key in _expected_classes(dense_dir, ()):
+        write_label_png(tmp_path / "img" / f"{key}.png", np.zeros((40, 48), np.uint8))
+    try:  # "auto", the default, reads image_classes.json next to the sparse labels
+        register_sparse_sem_seg("agmm_test_gen_clicks", tmp_path / "img", out, image_ext=".png",
+                                classes=["a", "b", "c", "d"])
+        dicts = DatasetCatalog.get("agmm_test_gen_clicks")
+        assert {d["image_id"]: d["image_classes"] for d in dicts} == _expected_classes(dense_dir, (255,))
+        report = check_dataset("agmm_test_gen_clicks")
+        assert report["problems"] == {} and report["images_with_image_classes"] == 3
+        (out / "image_classes.json").write_text('{"a": [0, 1], "b": [0, 9], "sub/c": [0]}')
+        report = check_dataset("agmm_test_gen_clicks")
+        assert report["problems"]["image_classes_out_of_range"] == 1
+        assert report["problems"]["sparse_class_not_in_image_classes"] >= 1
+    finally:
+        DatasetCatalog.remove("agmm_test_gen_clicks")
+        MetadataCatalog.remove("agmm_test_gen_clicks")
+
+
+def test_image_classes_tool_on_a_dense_folder(dense_dir, tmp_path, capsys):
+    from datasets_prep.image_classes import main
+
+    main(["--dense", str(dense_dir), "--ignore", "0,255", "--out", str(tmp_path / "clicks")])
+    assert _image_classes(tmp_path / "clicks") == _expected_classes(dense_dir, (0, 255))
+    assert json.loads(capsys.readouterr().out)["images"] == 3
+    with pytest.raises(SystemExit):
+        main(["--voc-xml", str(tmp_path)])  # --voc-xml needs --out
 
 
 TOOLS = ["voc_points", "voc_scribbles", "voc_train_aug", "cityscapes_clicks", "make_clicks",
-         "make_scribbles", "check"]
+         "make_scribbles", "image_classes", "check"]
 # One interpreter runs every script as a file (as users do), to pay the torch import once.
 _RUN_ALL_HELP = """
 import runpy, sys

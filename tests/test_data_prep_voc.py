@@ -139,3 +139,42 @@ def test_train_aug_union_minus_val(tmp_path):
     for key in expected:  # VOC's own label where it has one (v1), else SBD's
         assert np.array_equal(read_label(aug / f"{key}.png"), labels[key])
     assert Image.open(aug / "s1.png").mode == "P"
+    image_classes = json.loads((aug / "image_classes.json").read_text())  # 255 is void
+    assert image_classes == {k: sorted(set(np.unique(labels[k]).tolist()) - {255}) for k in expected}
+    assert 255 in labels["v1"] and 0 in image_classes["v1"]
+
+
+VOC_XML = """<annotation>
+  <folder>VOC2012</folder><filename>{key}.jpg</filename>
+  <size><width>500</width><height>375</height><depth>3</depth></size>
+  <object><name>dog</name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult>
+    <bndbox><xmin>1</xmin><ymin>2</ymin><xmax>30</xmax><ymax>40</ymax></bndbox></object>
+  <object><name> person
+  </name><difficult>1</difficult>
+    <bndbox><xmin>3</xmin><ymin>4</ymin><xmax>50</xmax><ymax>60</ymax></bndbox>
+    <part><name>hand</name><bndbox><xmin>3</xmin><ymin>4</ymin><xmax>5</xmax><ymax>6</ymax></bndbox></part>
+  </object>
+  <object><name>{third}</name>
+    <bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>
+</annotation>"""
+
+
+def test_image_classes_from_voc_xml(tmp_path, capsys):
+    from agmm_d2.data.datasets.generic import DatasetLayoutError
+    from agmm_d2.data.datasets.voc import voc_xml_classes
+    from datasets_prep.image_classes import main
+
+    xml_dir = tmp_path / "Annotations"
+    xml_dir.mkdir()
+    (xml_dir / "2007_000032.xml").write_text(VOC_XML.format(key="2007_000032", third="dog"))
+    (xml_dir / "2007_000033.xml").write_text(VOC_XML.format(key="2007_000033", third="tvmonitor"))
+    # background always, each object's class once, parts (hand) are not objects
+    assert voc_xml_classes(xml_dir / "2007_000032.xml") == [0, 12, 15]
+    main(["--voc-xml", str(xml_dir), "--out", str(tmp_path / "point")])
+    written = json.loads((tmp_path / "point" / "image_classes.json").read_text())
+    assert written == {"2007_000032": [0, 12, 15], "2007_000033": [0, 12, 15, 20]}
+    assert json.loads(capsys.readouterr().out)["images"] == 2
+    (xml_dir / "2007_000033.xml").write_text(VOC_XML.format(key="2007_000033", third="tv/monitor"))
+    with pytest.raises(DatasetLayoutError, match="2007_000033.xml: unknown class name 'tv/monitor'"):
+        main(["--voc-xml", str(xml_dir), "--out", str(tmp_path / "point")])
+    assert json.loads((tmp_path / "point" / "image_classes.json").read_text()) == written  # untouched

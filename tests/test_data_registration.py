@@ -1,4 +1,6 @@
 """Built-in VOC and Cityscapes registrations, the generic one, re-registration, and the check tool."""
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -6,10 +8,30 @@ import pytest
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
+from agmm_d2.data.datasets.generic import DatasetLayoutError
+
 VOC_IDS = ["2007_000032", "2007_000033", "2008_000001"]
 VAL_IDS = ["2007_000039"]
 FRAMES = {"train": ["aachen/aachen_000000_000019", "bochum/bochum_000000_000313"],
           "val": ["frankfurt/frankfurt_000000_000294"]}
+# Objects of each training image's VOC annotation XML, and the class ids they give (with 0).
+XML_OBJECTS = {"2007_000032": ["aeroplane", "aeroplane", "person"], "2007_000033": ["tvmonitor"],
+               "2008_000001": []}
+XML_CLASSES = {"2007_000032": [0, 1, 15], "2007_000033": [0, 20], "2008_000001": [0]}
+
+
+def _voc_xml(path: Path, objects):
+    """A VOC Annotations XML with one <object> per name (a person gets a <part>, as in VOC)."""
+    body = "".join(
+        f"<object><name>{name}</name><pose>Left</pose><difficult>0</difficult>"
+        f"<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox>"
+        + ("<part><name>head</name><bndbox><xmin>2</xmin><ymin>2</ymin><xmax>4</xmax>"
+           "<ymax>4</ymax></bndbox></part>" if name == "person" else "")
+        + "</object>" for name in objects)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"<annotation><folder>VOC2012</folder><filename>{path.stem}.jpg</filename>"
+                    f"<size><width>50</width><height>40</height><depth>3</depth></size>"
+                    f"<segmented>1</segmented>{body}</annotation>")
 
 
 def _png(path: Path, array: np.ndarray, palette: bool = False):
@@ -47,6 +69,7 @@ def tiny_roots(tmp_path_factory):
         if key in VOC_IDS:
             _png(voc / "point" / f"{key}.png", _label(h, w, 255, rng, 21))
             _png(voc / "scribble" / f"{key}.png", _label(h, w, 255, rng, 21))
+            _voc_xml(voc / "Annotations" / f"{key}.xml", XML_OBJECTS[key])
     city = root / "cityscapes"
     for split, frames in FRAMES.items():
         for frame in frames:
@@ -103,6 +126,94 @@ def test_voc_builtins(builtins_at):
     assert meta.stuff_classes == VOC_CLASSES and len(VOC_CLASSES) == 21
     assert meta.stuff_colors[1] == [128, 0, 0] and meta.stuff_colors[15] == [192, 128, 128]
     assert meta.ignore_label == 255 and meta.unlabeled_value == 255
+
+
+def _dense_classes(path):
+    return sorted(int(v) for v in np.unique(np.asarray(Image.open(path))) if v != 255)
+
+
+def test_voc_training_sets_carry_image_classes_from_the_dense_labels(builtins_at):
+    voc = builtins_at / "VOC2012"
+    for kind in ("point", "scribble", "full"):
+        dicts = DatasetCatalog.get(f"voc_2012_train_{kind}")
+        assert [d["image_classes"] for d in dicts] == [
+            _dense_classes(voc / "SegmentationClassAug" / f"{key}.png") for key in VOC_IDS], kind
+        assert dicts[0]["image_classes"] != XML_CLASSES[VOC_IDS[0]]  # dense, not the XML
+    assert "image_classes" not in DatasetCatalog.get("voc_2012_val")[0]
+    cache = voc / "SegmentationClassAug" / "image_classes.json"  # as voc_train_aug.py writes it
+    try:
+        cache.write_text(json.dumps({key: [0, i + 1] for i, key in enumerate(VOC_IDS)}))
+        assert DatasetCatalog.get("voc_2012_train_point")[2]["image_classes"] == [0, 3]
+        cache.write_text(json.dumps({VOC_IDS[0]: [0]}))  # a stale cache is an error, not a mix
+        with pytest.raises(DatasetLayoutError, match="image_classes.json.*lack 2 of 3 images"):
+            DatasetCatalog.get("voc_2012_train_scribble")
+    finally:
+        cache.unlink()
+
+
+@pytest.fixture
+def voc_without_dense(tiny_roots, tmp_path):
+    """A VOC2012 root with images, point labels, splits and Annotations, but no dense labels."""
+    voc = tmp_path / "VOC2012"
+    voc.mkdir()
+    for sub in ("JPEGImages", "ImageSets"):
+        (voc / sub).symlink_to(tiny_roots / "VOC2012" / sub)
+    for sub in ("point", "Annotations"):
+        shutil.copytree(tiny_roots / "VOC2012" / sub, voc / sub)
+    yield voc
+    for name in ("agmm_test_voc_xml", "agmm_test_voc_dense"):
+        if name in DatasetCatalog.list():
+            DatasetCatalog.remove(name)
+            MetadataCatalog.remove(name)
+
+
+def test_voc_image_classes_from_xml_json_or_none(voc_without_dense):
+    from agmm_d2.data import register_voc_sparse
+    from datasets_prep.check import check_dataset
+
+    voc = voc_without_dense
+    load = lambda: {d["image_id"]: d.get("image_classes")  # noqa: E731
+                    for d in DatasetCatalog.get("agmm_test_voc_xml")}
+    register_voc_sparse("agmm_test_voc_xml", voc, kind="point")
+    assert load() == XML_CLASSES  # background always, a person's <part> "head" is no class
+    # the random point labels click classes the XML does not list: the checker sees it
+    report = check_dataset("agmm_test_voc_xml")
+    assert report["images_with_image_classes"] == 3
+    assert report["problems"]["sparse_class_not_in_image_classes"] >= 1
+    assert "not in its image_classes" in report["examples"]["sparse_class_not_in_image_classes"][0]
+
+    register_voc_sparse("agmm_test_voc_dense", voc, kind="point", image_classes="dense")
+    with pytest.raises(DatasetLayoutError, match="SegmentationClassAug.*3 of 3 images.*no dense"):
+        DatasetCatalog.get("agmm_test_voc_dense")
+
+    xml = voc / "Annotations" / f"{VOC_IDS[1]}.xml"
+    xml.write_text(xml.read_text().replace("tvmonitor", "dragon"))
+    with pytest.raises(DatasetLayoutError, match=f"{VOC_IDS[1]}.xml: unknown class name 'dragon'"):
+        load()
+    xml.write_text("<annotation><object><name>cat</name>")  # truncated
+    with pytest.raises(DatasetLayoutError, match=f"{VOC_IDS[1]}.xml: cannot read"):
+        load()
+    xml.unlink()  # an image without an XML: no source left, no image-level labels
+    assert set(load().values()) == {None}
+
+    table = voc / "point" / "image_classes.json"  # next to the sparse labels: read first
+    table.write_text(json.dumps({key: [0, 5] for key in VOC_IDS}))
+    assert load() == {key: [0, 5] for key in VOC_IDS}
+    table.write_text('{"2007_000032": [0, 5], "2007_000033": "cat"}')
+    with pytest.raises(DatasetLayoutError, match="point/image_classes.json: expected a JSON object"):
+        load()
+
+
+def test_voc_registration_reads_nothing_until_used(tmp_path):
+    from agmm_d2.data import register_voc_sparse
+
+    try:
+        register_voc_sparse("agmm_test_voc_nowhere", tmp_path / "nowhere", kind="scribble")
+        with pytest.raises(DatasetLayoutError, match="nowhere"):
+            DatasetCatalog.get("agmm_test_voc_nowhere")
+    finally:
+        DatasetCatalog.remove("agmm_test_voc_nowhere")
+        MetadataCatalog.remove("agmm_test_voc_nowhere")
 
 
 def test_cityscapes_builtins(builtins_at):
@@ -189,6 +300,7 @@ def test_check_reports_clean_and_broken_datasets(builtins_at):
 
     report = check_dataset("voc_2012_train_point")
     assert report["problems"] == {} and report["images"] == 3
+    assert report["images_with_image_classes"] == 3
     assert 0 < report["sparse_annotated_share"] < 0.01
     assert main(["cityscapes_train_50clicks"]) == 0
     voc = builtins_at / "VOC2012"

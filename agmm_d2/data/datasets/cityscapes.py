@@ -5,8 +5,11 @@ Layout under ``root`` (usually ``$DETECTRON2_DATASETS/cityscapes``)::
     leftImg8bit/{train,val}/<city>/<frame>_leftImg8bit.png
     gtFine/{train,val}/<city>/<frame>_gtFine_labelTrainIds.png   train ids 0..18, 255 = void
     {20,50,100}clicks/train/<city>/<frame>_leftImg8bit.png       clicks (train ids), 255 elsewhere
+    {20,50,100}clicks/train/image_classes.json                   {"<city>/<frame>": [train ids]}
 
-``datasets_prep/cityscapes_clicks.py`` writes the train ids and the click folders.
+``datasets_prep/cityscapes_clicks.py`` writes the train ids and the click folders, with each
+frame's complete image-level label (its train ids, 255 excluded), which the click datasets
+carry as ``image_classes`` (``MODEL.AGMM.ABSENT_FROM image_labels``).
 """
 from pathlib import Path
 from typing import Optional
