@@ -116,7 +116,9 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
       and scribble generators of datasets_prep write it from the dense source); else none;
     - ``"dense"``: the classes of each image's dense label (``ignore_label`` excluded);
     - a path to such a JSON file ``{key: [class ids]}``, or that dict itself;
-    - None: no image-level labels.
+    - None: no image-level labels;
+    - a function of no argument returning one of the above, called when the dataset is loaded
+      (so that a registration reads no file before the dataset is used).
     An image missing from the table is an error: a partial table would silently mix sources.
     """
     image_root = _require_dir(Path(image_root), f"a folder of *{image_ext} images")
@@ -149,13 +151,15 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
     if not keys:
         raise DatasetLayoutError(f"{image_root}: no *{image_ext} image found with its label files")
 
+    if callable(image_classes):
+        image_classes = image_classes()
     table = _image_classes_table(image_classes, sparse_root, dense_root, keys,
                                  labels.get("sem_seg_file_name"), ignore_label)
     if table is not None:
         missing = [k for k in keys if k not in table]
         if missing:
             raise DatasetLayoutError(
-                f"image-level labels ({image_classes if not isinstance(image_classes, dict) else 'dict'}) "
+                f"image-level labels ({image_classes if isinstance(image_classes, (str, Path)) else 'given'}) "
                 f"lack {len(missing)} of {len(keys)} images, e.g. {missing[:3]}")
 
     dicts = []

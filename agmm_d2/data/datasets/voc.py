@@ -28,10 +28,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import List, Optional
 
-from detectron2.data import DatasetCatalog
-
 from .generic import (IMAGE_CLASSES_FILE, DatasetLayoutError, classes_in_label, default_colors,
-                      load_sparse_sem_seg, register_sparse_sem_seg)
+                      register_sparse_sem_seg)
 
 logger = logging.getLogger(__name__)
 
@@ -157,18 +155,17 @@ def register_voc_sparse(name: str, root, kind: Optional[str] = "point", split: s
     sparse = None
     if kind is not None:
         sparse = dense if _SPARSE_FOLDERS[kind] is None else root / _SPARSE_FOLDERS[kind]
-    paths = dict(image_root=root / "JPEGImages", sparse_root=sparse,
-                 dense_root=dense if kind in (None, "full") else None, image_ext=".jpg",
-                 label_ext=".png", split_file=_split_file(root, split),
-                 unlabeled_value=unlabeled_value, ignore_label=255)
-    register_sparse_sem_seg(name, **paths, classes=VOC_CLASSES, colors=VOC_COLORS,
-                            image_classes=None)
     if kind is not None and image_classes is not None:
-        # Replace the loader by one that also finds the image-level labels (which may mean
-        # reading files), so that registering touches no disk.
-        DatasetCatalog.remove(name)
-        DatasetCatalog.register(name, lambda: load_sparse_sem_seg(
-            **paths, image_classes=_training_image_classes(root, split, sparse, image_classes)))
+        given = image_classes
+        # Resolved when the dataset is loaded (it may mean reading files), not at registration.
+        image_classes = lambda: _training_image_classes(root, split, sparse, given)  # noqa: E731
+    else:
+        image_classes = None
+    register_sparse_sem_seg(
+        name, root / "JPEGImages", sparse, dense if kind in (None, "full") else None,
+        classes=VOC_CLASSES, colors=VOC_COLORS, unlabeled_value=unlabeled_value,
+        ignore_label=255, image_ext=".jpg", label_ext=".png",
+        split_file=_split_file(root, split), image_classes=image_classes)
 
 
 def register_all_voc(datasets_root) -> None:
