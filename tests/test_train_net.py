@@ -132,6 +132,9 @@ def tiny_datasets(tiny_synthetic, tmp_path):
      "NUM_CLASSES is 21 but dataset 'tn_tiny_train' has 6 classes"),
     (["DATASETS.TRAIN", "('tn_missing_train',)"], "nowhere/images: does not exist"),
     (["MODEL.NO_SUCH_KEY", "1"], "Non-existent key: MODEL.NO_SUCH_KEY"),
+    (["MODEL.AGMM.ABSENT_FROM", "image_labels"],
+     "12 of 12 images of 'tn_tiny_train' have no image-level labels"),
+    (["MODEL.AGMM.FEATURE_NORM", "L2"], "MODEL.AGMM.FEATURE_NORM is 'L2'; expected one of"),
 ])
 def test_bad_input_stops_with_one_message(train_net, tiny_datasets, capsys, args, message):
     status = train_net.cli(["--config-file", str(REPO / DEMO), *tiny_datasets, *args])

@@ -159,6 +159,12 @@ def build_config(args):
 def check_inputs(cfg, *, eval_only: bool, resume: bool) -> None:
     """Raise InputError (or DatasetLayoutError) for datasets, class counts and weights that
     cannot work, before any process is started."""
+    agmm = cfg.MODEL.AGMM
+    for key, allowed in [("VARIANCE", ("fixed", "adaptive")), ("PROTO_REDUCTION", ("sum", "mean")),
+                         ("ABSENT_FROM", ("sparse", "image_labels")),
+                         ("FEATURE_NORM", ("none", "l2"))]:
+        if agmm[key] not in allowed:
+            raise InputError(f"MODEL.AGMM.{key} is {agmm[key]!r}; expected one of {allowed}")
     used = [("DATASETS.TEST", name) for name in cfg.DATASETS.TEST]
     if not eval_only:
         used = [("DATASETS.TRAIN", name) for name in cfg.DATASETS.TRAIN] + used
@@ -179,6 +185,15 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> None:
         records = DatasetCatalog.get(name)  # reads the folders: a missing one is reported now
         if key == "DATASETS.TEST" and not all("sem_seg_file_name" in r for r in records):
             raise InputError(f"{key}: dataset {name!r} has no dense labels to evaluate against")
+        uses_image_labels = cfg.MODEL.AGMM.ENABLED and cfg.MODEL.AGMM.ABSENT_FROM == "image_labels"
+        if key == "DATASETS.TRAIN" and uses_image_labels:
+            lacking = [r["file_name"] for r in records if "image_classes" not in r]
+            if lacking:
+                raise InputError(
+                    f"MODEL.AGMM.ABSENT_FROM is 'image_labels' but {len(lacking)} of "
+                    f"{len(records)} images of {name!r} have no image-level labels, e.g. "
+                    f"{lacking[0]}; write them with datasets_prep/image_classes.py (README, "
+                    "Datasets) or set MODEL.AGMM.ABSENT_FROM sparse")
 
     weights = cfg.MODEL.WEIGHTS
     resuming = resume and os.path.isfile(os.path.join(cfg.OUTPUT_DIR, "last_checkpoint"))

@@ -3,11 +3,11 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from detectron2.config import configurable
-from detectron2.utils.events import get_event_storage, has_event_storage
 from detectron2.modeling import (META_ARCH_REGISTRY, Backbone, build_backbone,
                                  build_sem_seg_head)
 from detectron2.modeling.postprocessing import sem_seg_postprocess
 from detectron2.structures import ImageList
+from detectron2.utils.events import get_event_storage, has_event_storage
 from torch import Tensor, nn
 
 from ..evaluation.test_time import SemSegInference
@@ -21,9 +21,10 @@ class AGMMSemanticSegmentor(nn.Module):
     """Semantic segmentation trained with the AGMM loss (or partial cross-entropy alone).
 
     Training input: the dicts of ``SparseSemSegDatasetMapper`` ("image", "sparse_seg",
-    "valid", "image_labels", and "image_classes" where the dataset has image-level labels). Inference input: detectron2's ``DatasetMapper`` dicts ("image",
-    optionally "height"/"width"); output ``[{"sem_seg": (K, height, width) probabilities}]``
-    at the original image size, as detectron2's ``SemanticSegmentor``.
+    "valid", "image_labels", and "image_classes" where the dataset has image-level labels).
+    Inference input: detectron2's ``DatasetMapper`` dicts ("image", optionally "height"/"width");
+    output ``[{"sem_seg": (K, height, width) probabilities}]`` at the original image size, as
+    detectron2's ``SemanticSegmentor``.
     """
 
     @configurable
