@@ -32,7 +32,7 @@ def test_generator_is_deterministic(tmp_path):
     b = generate(tmp_path / "b", seed=7, n_train=4, n_val=2, size=48)
     c = generate(tmp_path / "c", seed=8, n_train=4, n_val=2, size=48)
     assert _digest(a) == _digest(b)
-    assert len(_digest(a)) == 4 * 5 + 2 * 2 + 1
+    assert len(_digest(a)) == 4 * 6 + 2 * 2 + 1  # train: image, dense, 4 sparse kinds
     assert _digest(a) != _digest(c)
 
 
@@ -47,7 +47,7 @@ def test_generator_is_idempotent_and_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["agmm_synthetic"]  # no temporary left
 
 
-@pytest.mark.parametrize("kind", ["point", "scribble", "20clicks_seed0"])
+@pytest.mark.parametrize("kind", ["point", "scribble", "20clicks_seed0", "5clicks_seed0"])
 def test_sparse_labels_agree_with_dense(tiny_synthetic, kind):
     base = tiny_synthetic / "agmm_synthetic"
     annotated = 0
@@ -59,6 +59,14 @@ def test_sparse_labels_agree_with_dense(tiny_synthetic, kind):
         assert np.array_equal(sparse[marked], dense[marked])
         annotated += marked.sum()
     assert annotated > 0
+
+
+def test_random_clicks_are_single_pixels(tiny_synthetic):
+    base = tiny_synthetic / "agmm_synthetic"
+    for kind, n in (("20clicks_seed0", 20), ("5clicks_seed0", 5)):
+        for sparse_file in sorted((base / kind / "train").glob("*.png")):
+            sparse = cv2.imread(str(sparse_file), cv2.IMREAD_UNCHANGED)
+            assert 0 < (sparse != 255).sum() <= n, sparse_file
 
 
 def test_every_region_gets_a_point_and_a_scribble(tiny_synthetic):

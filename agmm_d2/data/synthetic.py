@@ -9,6 +9,7 @@ background. Written under ``<root>/agmm_synthetic/``:
     point/train/NNNN.png               2 clicks (3-px disks) in every region, 255 elsewhere
     scribble/train/NNNN.png            3-px lines along each region's skeleton, 255 elsewhere
     20clicks_seed0/train/NNNN.png      20 single-pixel clicks per image, anywhere
+    5clicks_seed0/train/NNNN.png       5 single-pixel clicks per image: some classes get none
     .complete                          written last: the parameters of the finished dataset
 """
 import json
@@ -29,9 +30,9 @@ COLORS = [[0, 0, 0], [220, 60, 60], [60, 180, 75], [70, 90, 220], [230, 190, 40]
 _COLOR_MEANS = np.array([[120, 120, 120], [170, 95, 95], [95, 150, 100],
                          [100, 110, 165], [160, 145, 90], [145, 100, 155]], np.float32)
 _SPREAD = 35.0
-SPARSE_KINDS = ("point", "scribble", "20clicks_seed0")
+SPARSE_KINDS = ("point", "scribble", "20clicks_seed0", "5clicks_seed0")
 DIRNAME = "agmm_synthetic"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _pattern(cls: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -115,6 +116,8 @@ def _sparse_labels(dense: np.ndarray, seed: int) -> dict:
         "point": region_clicks(dense, 2, rng, radius=1),
         "scribble": scribbles(dense, width=3),
         "20clicks_seed0": random_clicks(dense, 20, rng),
+        # Drawn after the others, so that adding it left their labels unchanged.
+        "5clicks_seed0": random_clicks(dense, 5, rng),
     }
 
 

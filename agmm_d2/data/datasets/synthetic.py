@@ -6,7 +6,7 @@ from .generic import register_sparse_sem_seg
 
 
 def register_synthetic(root) -> None:
-    """Register ``synthetic_{point,scribble,20clicks,full}_train`` and ``synthetic_val``.
+    """Register ``synthetic_{point,scribble,20clicks,5clicks,full}_train`` and ``synthetic_val``.
 
     The training sets carry complete image-level labels (``image_classes``) read from the
     dense labels, which the generator knows.
