@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.training_runs import REPO, run_all, run_seconds, write_atomic  # noqa: E402
+from benchmarks.training_runs import REPO, run_all, time_summary, write_atomic  # noqa: E402
 
 # label type -> (config of the released behaviour, robust preset)
 LABELS = {
@@ -119,7 +119,7 @@ def plan_runs(labels, names, seeds, max_iter):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     all_variants = list(variants(1))
-    parser.add_argument("--labels", nargs="+", choices=list(LABELS), default=list(LABELS)[:3])
+    parser.add_argument("--labels", nargs="+", choices=list(LABELS), default=list(LABELS))
     parser.add_argument("--variants", nargs="+", choices=all_variants, default=all_variants,
                         help="'partial CE' is always added: every row is compared with it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -140,10 +140,10 @@ def main(argv=None):
     for (label, name), miou in zip(keys, mious):
         results[label][name].append(miou)
     text = summarize(results, args.labels, names, args.seeds)
-    total = sum(run_seconds(out / name) or 0.0 for name, *_ in runs) / 60
-    footer = (f"\n\nseeds {args.seeds}, SOLVER.MAX_ITER {args.max_iter}; {len(runs)} runs, "
-              f"{total:.0f} min of run time in all ({args.jobs} at once, {args.threads} "
-              f"thread(s) each); wall time of this invocation {minutes:.1f} min")
+    # Kept runs may come from earlier invocations: their time is read from their logs.
+    footer = (f"\n\nseeds {args.seeds}, SOLVER.MAX_ITER {args.max_iter}; "
+              f"{time_summary([out / name for name, *_ in runs])}; wall time of this "
+              f"invocation {minutes:.1f} min")
     print("\n" + text + footer)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "table.md", text + footer + "\n")

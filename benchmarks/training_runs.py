@@ -30,16 +30,33 @@ def final_miou(run_dir: Path) -> Optional[float]:
     return values[-1] if values else None
 
 
-def run_seconds(run_dir: Path) -> Optional[float]:
-    """Wall time of a finished run: from the first to the last timestamp of its log.txt."""
+def run_interval(run_dir: Path) -> Optional[Tuple[datetime, datetime]]:
+    """(start, end) of a finished run: the first and last timestamps of its log.txt (their
+    year is not logged; intervals within a year are right)."""
     log = Path(run_dir) / "log.txt"
     if not log.is_file():
         return None
     stamps = re.findall(r"^\[(\d\d/\d\d \d\d:\d\d:\d\d)\]", log.read_text(), re.M)
     if not stamps:
         return None
-    first, last = (datetime.strptime(t, "%m/%d %H:%M:%S") for t in (stamps[0], stamps[-1]))
-    return (last - first).total_seconds()
+    return tuple(datetime.strptime(t, "%m/%d %H:%M:%S") for t in (stamps[0], stamps[-1]))
+
+
+def run_seconds(run_dir: Path) -> Optional[float]:
+    """Wall time of a finished run, from ``run_interval``."""
+    interval = run_interval(run_dir)
+    return None if interval is None else (interval[1] - interval[0]).total_seconds()
+
+
+def time_summary(run_dirs: Sequence[Path]) -> str:
+    """The runs' total run time and the wall time from the first start to the last end."""
+    intervals = [i for i in map(run_interval, run_dirs) if i is not None]
+    if not intervals:
+        return "no run time on record"
+    total = sum((end - start).total_seconds() for start, end in intervals) / 60
+    span = (max(e for _, e in intervals) - min(s for s, _ in intervals)).total_seconds() / 60
+    return (f"{len(intervals)} runs, {total:.0f} min of run time in all, {span:.0f} min of wall "
+            "time from the first start to the last end")
 
 
 def train(run_dir: Path, config: str, overrides: Sequence[str], threads: int = 1) -> float:

@@ -53,7 +53,7 @@ def test_summary_has_mean_spread_and_paired_difference(ablate):
 
 
 def test_runner_reads_miou_and_run_time_of_a_finished_run(tmp_path):
-    from benchmarks.training_runs import final_miou, run_seconds
+    from benchmarks.training_runs import final_miou, run_seconds, time_summary
 
     run = tmp_path / "run"
     run.mkdir()
@@ -63,3 +63,8 @@ def test_runner_reads_miou_and_run_time_of_a_finished_run(tmp_path):
     (run / "log.txt").write_text("[11/30 23:59:50] d2 INFO: start\n  a continued line\n"
                                  "[12/01 00:01:05] d2 INFO: copypaste\n")
     assert final_miou(run) == 41.5 and run_seconds(run) == 75.0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "log.txt").write_text("[12/01 00:00:05] d2 INFO: start\n[12/01 00:02:05] end\n")
+    assert time_summary([run, other, tmp_path / "missing"]) == (
+        "2 runs, 3 min of run time in all, 2 min of wall time from the first start to the last end")
