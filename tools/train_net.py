@@ -216,10 +216,29 @@ def main(args):
         model = Trainer.build_model(cfg)
         DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
             cfg.MODEL.WEIGHTS, resume=args.resume)
-        return Trainer.test(cfg, model)
-    trainer = Trainer(cfg)
-    trainer.resume_or_load(resume=args.resume)
-    return trainer.train()
+        result = Trainer.test(cfg, model)
+    else:
+        trainer = Trainer(cfg)
+        trainer.resume_or_load(resume=args.resume)
+        result = trainer.train()
+    _leave_multi_process_run()  # only after success: an error propagates with its traceback
+    return result
+
+
+def _leave_multi_process_run() -> None:
+    """In a multi-process run, wait for every process, flush the logs and leave at once.
+
+    With gloo on the CPU, the normal interpreter teardown of a spawned process sometimes
+    aborts ("terminate called without an active exception", SIGABRT) after all the work is
+    done, which turns a finished run into exit status 1; destroying the process group first
+    does not prevent it. Everything is written by now, so skip that teardown.
+    """
+    if comm.get_world_size() > 1:
+        comm.synchronize()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def cli(argv=None) -> int:
