@@ -7,13 +7,13 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
 from agmm_d2.data.datasets.generic import IMAGE_CLASSES_FILE, default_colors
-from agmm_d2.data.label_io import read_label
+from agmm_d2.data.label_io import present_classes, read_label
 
 VOC_PALETTE = np.array(default_colors(256), np.uint8).ravel().tolist()
 
@@ -108,12 +108,6 @@ def dense_files(dense_dir, suffix: str = ".png"):
         raise FileNotFoundError(f"{dense_dir}: not a folder of *{suffix} label files")
     return [(str(p.relative_to(dense_dir))[: -len(suffix)], p)
             for p in sorted(dense_dir.rglob(f"*{suffix}")) if p.is_file()]
-
-
-def present_classes(label: np.ndarray, ignore: Iterable[int] = (255,)) -> List[int]:
-    """Sorted class ids that occur in ``label``, without the ``ignore`` (void) values."""
-    return [int(v) for v in np.flatnonzero(np.bincount(np.asarray(label).ravel()))
-            if int(v) not in set(ignore)]
 
 
 def write_image_classes(folder, table: Dict[str, Sequence[int]]) -> Path:

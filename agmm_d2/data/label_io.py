@@ -1,5 +1,5 @@
 """Read single-channel label PNGs as class ids and check their values, with errors naming the file."""
-from typing import Iterable
+from typing import Iterable, List
 
 import numpy as np
 from PIL import Image
@@ -21,6 +21,13 @@ def read_label(path) -> np.ndarray:
     if label.ndim != 2:
         raise ValueError(f"{path}: label array has shape {label.shape}; expected (H, W)")
     return label
+
+
+def present_classes(label: np.ndarray, ignore: Iterable[int] = (255,)) -> List[int]:
+    """Sorted class ids that occur in ``label``, without the ``ignore`` (void) values."""
+    ignore = set(int(i) for i in ignore)
+    return [int(v) for v in np.flatnonzero(np.bincount(np.asarray(label).ravel()))
+            if int(v) not in ignore]
 
 
 def check_label_size(label: np.ndarray, height: int, width: int, path, image_path) -> None:

@@ -8,11 +8,10 @@ import logging
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
-import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
-from ..label_io import read_label
+from ..label_io import present_classes, read_label
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +53,12 @@ def _index(root: Path, suffix: str) -> dict:
             for p in sorted(root.rglob(f"*{suffix}")) if p.is_file()}
 
 
-def classes_in_label(path, ignored=(255,)) -> List[int]:
-    """Sorted class ids that occur in the label file at ``path``, without the ``ignored`` values."""
-    values = np.unique(read_label(path))
-    return [int(v) for v in values if int(v) not in set(ignored)]
+def read_split_keys(path) -> List[str]:
+    """Image keys of a split file: the first word of each non-empty line."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetLayoutError(f"{path}: split file not found; expected one image key per line")
+    return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
 
 
 def read_image_classes(path) -> Dict[str, List[int]]:
@@ -76,8 +77,7 @@ def read_image_classes(path) -> Dict[str, List[int]]:
     return {str(k): sorted(set(v)) for k, v in table.items()}
 
 
-def _image_classes_table(image_classes, sparse_root, dense_root, keys, dense_index,
-                         ignore_label) -> Optional[Dict[str, List[int]]]:
+def _image_classes_table(image_classes, sparse_root, keys, dense_index, ignore_label) -> Optional[Dict[str, List[int]]]:
     """Resolve the ``image_classes`` argument of ``load_sparse_sem_seg`` to a table or None."""
     if image_classes is None:
         return None
@@ -89,7 +89,7 @@ def _image_classes_table(image_classes, sparse_root, dense_root, keys, dense_ind
     if image_classes == "dense":
         if dense_index is None:
             raise ValueError("image_classes='dense' needs a dense_root")
-        return {k: classes_in_label(dense_index[k], (ignore_label,)) for k in keys}
+        return {k: present_classes(read_label(dense_index[k]), (ignore_label,)) for k in keys}
     return read_image_classes(image_classes)
 
 
@@ -134,9 +134,7 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
 
     if split_file is not None:
         split_path = Path(split_file)
-        if not split_path.is_file():
-            raise DatasetLayoutError(f"{split_path}: split file not found; expected one image key per line")
-        keys = [line.split()[0] for line in split_path.read_text().splitlines() if line.strip()]
+        keys = read_split_keys(split_path)
         for field, index in [("file_name", images)] + list(labels.items()):
             missing = [k for k in keys if k not in index]
             if missing:
@@ -153,7 +151,7 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
 
     if callable(image_classes):
         image_classes = image_classes()
-    table = _image_classes_table(image_classes, sparse_root, dense_root, keys,
+    table = _image_classes_table(image_classes, sparse_root, keys,
                                  labels.get("sem_seg_file_name"), ignore_label)
     if table is not None:
         missing = [k for k in keys if k not in table]

@@ -28,7 +28,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import List, Optional
 
-from .generic import (IMAGE_CLASSES_FILE, DatasetLayoutError, classes_in_label, default_colors,
+from ..label_io import present_classes, read_label
+from .generic import (IMAGE_CLASSES_FILE, DatasetLayoutError, default_colors, read_split_keys,
                       register_sparse_sem_seg)
 
 logger = logging.getLogger(__name__)
@@ -50,14 +51,6 @@ def _dense_folder(split: str) -> str:
 
 def _split_file(root: Path, split: str) -> Path:
     return root / "ImageSets" / "Segmentation" / f"{split}.txt"
-
-
-def read_split_ids(path) -> List[str]:
-    """Image ids of a VOC split list (first word of each non-empty line)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetLayoutError(f"{path}: split file not found; expected one image id per line")
-    return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
 
 
 def voc_xml_classes(path) -> List[int]:
@@ -97,7 +90,7 @@ def voc_image_classes(root, split: str = "train_aug", source: str = "auto"):
     if source not in IMAGE_CLASS_SOURCES:
         raise ValueError(f"voc_image_classes: source={source!r}; expected one of {IMAGE_CLASS_SOURCES}")
     root = Path(root)
-    ids = read_split_ids(_split_file(root, split))
+    ids = read_split_keys(_split_file(root, split))
     dense, xml = root / _dense_folder(split), root / "Annotations"
     if source == "auto":
         source = ("dense" if _all_exist(dense, ids, ".png") else
@@ -116,7 +109,7 @@ def voc_image_classes(root, split: str = "train_aug", source: str = "auto"):
                                      f"have no dense label, e.g. {missing[:3]}")
         logger.info("Reading image-level labels of %d images from %s; run "
                     "datasets_prep/image_classes.py --dense %s to cache them", len(ids), dense, dense)
-        return {i: classes_in_label(dense / f"{i}.png", (255,)) for i in ids}
+        return {i: present_classes(read_label(dense / f"{i}.png"), (255,)) for i in ids}
     missing = [i for i in ids if not (xml / f"{i}.xml").is_file()]
     if missing:
         raise DatasetLayoutError(f"{xml}: {len(missing)} of {len(ids)} images of {split} have no "
