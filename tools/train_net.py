@@ -26,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agmm_d2 import add_agmm_config  # noqa: E402  (isort: skip)
 from agmm_d2.data import DatasetLayoutError  # noqa: E402  (isort: skip)
 from agmm_d2.data.sparse_mapper import SparseSemSegDatasetMapper  # noqa: E402  (isort: skip)
+from agmm_d2.modeling.agmm_loss import (FEATURE_NORMS, PROTO_REDUCTIONS,  # noqa: E402  (isort: skip)
+                                        VARIANCES)
+from agmm_d2.modeling.meta_arch import ABSENT_SOURCES  # noqa: E402  (isort: skip)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
@@ -160,9 +163,8 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> None:
     """Raise InputError (or DatasetLayoutError) for datasets, class counts and weights that
     cannot work, before any process is started."""
     agmm = cfg.MODEL.AGMM
-    for key, allowed in [("VARIANCE", ("fixed", "adaptive")), ("PROTO_REDUCTION", ("sum", "mean")),
-                         ("ABSENT_FROM", ("sparse", "image_labels")),
-                         ("FEATURE_NORM", ("none", "l2"))]:
+    for key, allowed in [("VARIANCE", VARIANCES), ("PROTO_REDUCTION", PROTO_REDUCTIONS),
+                         ("ABSENT_FROM", ABSENT_SOURCES), ("FEATURE_NORM", FEATURE_NORMS)]:
         if agmm[key] not in allowed:
             raise InputError(f"MODEL.AGMM.{key} is {agmm[key]!r}; expected one of {allowed}")
     used = [("DATASETS.TEST", name) for name in cfg.DATASETS.TEST]

@@ -32,6 +32,8 @@ __all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AG
 TERMS = ("sem_seg", "absent", "proto", "gmm")
 # The terms that a warm-up ramps in; partial cross-entropy always has its full weight.
 AGMM_TERMS = ("absent", "proto", "gmm")
+VARIANCES = ("fixed", "adaptive")
+PROTO_REDUCTIONS = ("sum", "mean")
 FEATURE_NORMS = ("none", "l2")
 
 
@@ -320,6 +322,16 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
     return F.interpolate(p[None], size=low_size, mode="bilinear", align_corners=False)[0]
 
 
+def check_options(variance: str, proto_reduction: str, feature_norm: str) -> None:
+    """Raise ValueError naming the option whose value is not one of its choices."""
+    if variance not in VARIANCES:
+        raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
+    if proto_reduction not in PROTO_REDUCTIONS:
+        raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
+    if feature_norm not in FEATURE_NORMS:
+        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}")
+
+
 def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
                   proto_reduction, weights, feature_norm="none") -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
@@ -346,12 +358,7 @@ def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, 
     if bool(bad.any()):
         raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
                          f"not ignore_value={ignore_value}")
-    if variance not in ("fixed", "adaptive"):
-        raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
-    if proto_reduction not in ("sum", "mean"):
-        raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
-    if feature_norm not in FEATURE_NORMS:
-        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}")
+    check_options(variance, proto_reduction, feature_norm)
     weights = dict(weights or {})
     unknown = set(weights) - set(TERMS)
     if unknown:
@@ -395,12 +402,7 @@ class AGMMLoss(nn.Module):
                 ``ramp_iters`` (``ramp_factor``); 0 and 0 (default) is the released behaviour.
         """
         super().__init__()
-        if variance not in ("fixed", "adaptive"):
-            raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
-        if proto_reduction not in ("sum", "mean"):
-            raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
-        if feature_norm not in FEATURE_NORMS:
-            raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}")
+        check_options(variance, proto_reduction, feature_norm)
         if warmup_iters < 0 or ramp_iters < 0:
             raise ValueError(f"warmup_iters and ramp_iters must be >= 0, got {warmup_iters} and "
                              f"{ramp_iters}")

@@ -13,7 +13,10 @@ from torch import Tensor, nn
 from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
 
-__all__ = ["AGMMSemanticSegmentor"]
+__all__ = ["AGMMSemanticSegmentor", "ABSENT_SOURCES"]
+
+# MODEL.AGMM.ABSENT_FROM: where the classes present in an image come from.
+ABSENT_SOURCES = ("sparse", "image_labels")
 
 
 @META_ARCH_REGISTRY.register()
@@ -51,7 +54,7 @@ class AGMMSemanticSegmentor(nn.Module):
         self.sem_seg_head = sem_seg_head
         self.criterion = criterion
         self.ignore_value = ignore_value
-        if absent_from not in ("sparse", "image_labels"):
+        if absent_from not in ABSENT_SOURCES:
             raise ValueError(f"MODEL.AGMM.ABSENT_FROM={absent_from!r}: expected 'sparse' or "
                              "'image_labels'")
         self.absent_from = absent_from
