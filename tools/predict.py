@@ -29,7 +29,7 @@ from detectron2.modeling import build_model  # noqa: E402
 from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from train_net import InputError, build_config  # noqa: E402
+from train_net import InputError, build_config, exit_status_of  # noqa: E402
 
 
 def find_images(inputs: List[str]) -> List[Tuple[Path, Path]]:
@@ -149,12 +149,7 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except InputError as e:
-        print(f"predict.py: error: {e}", file=sys.stderr)
-        return 2
+    return exit_status_of("predict.py", run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,15 @@ class InputError(ValueError):
     """A config, dataset or weights file that cannot work; reported as one line."""
 
 
+def exit_status_of(prog: str, run, args) -> int:
+    """``run(args)``'s exit status; an InputError is printed as one line and gives 2."""
+    try:
+        return run(args)
+    except InputError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+
+
 def load_dense_label(filename: str, dtype=int) -> np.ndarray:
     """(H, W) label image for SemSegEvaluator (its default loader fails with NumPy 2)."""
     with PathManager.open(filename, "rb") as f:

@@ -31,7 +31,7 @@ from agmm_d2.data import SparseSemSegDatasetMapper  # noqa: E402
 from agmm_d2.data.label_io import read_label  # noqa: E402
 from agmm_d2.modeling.agmm_loss import gmm_response  # noqa: E402
 from predict import save_png  # noqa: E402
-from train_net import InputError, build_config  # noqa: E402
+from train_net import InputError, build_config, exit_status_of  # noqa: E402
 
 TILE_TITLE_HEIGHT = 18
 
@@ -145,12 +145,7 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except InputError as e:
-        print(f"visualize.py: error: {e}", file=sys.stderr)
-        return 2
+    return exit_status_of("visualize.py", run, parse_args(argv))
 
 
 if __name__ == "__main__":
