@@ -18,13 +18,11 @@ from typing import Optional
 
 import numpy as np
 
-if not __package__:  # run as a file from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.datasets import DatasetLayoutError, register_all  # noqa: E402
-from detectron2.data import DatasetCatalog, MetadataCatalog  # noqa: E402  (after agmm_d2's warning filter)
-from agmm_d2.data.label_io import bad_label_values, read_label  # noqa: E402
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import image_size  # noqa: E402
+from agmm_d2.data.datasets import DatasetLayoutError, register_all
+from detectron2.data import DatasetCatalog, MetadataCatalog
+from agmm_d2.data.label_io import bad_label_values, read_label
+from agmm_d2.data.prep import image_size
+from agmm_d2.utils.cli import tool_parser
 
 EXAMPLES = 5  # problem examples kept per kind
 

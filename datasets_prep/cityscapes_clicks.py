@@ -8,7 +8,7 @@ does the same from the polygon JSON files, which this tool does not need).
 uniformly among the pixels of the 19 classes, each labelled with its train id, 255 elsewhere.
 Each image's clicks depend only on the seed and its name. ``<split>/image_classes.json`` lists
 each frame's train ids (255 excluded): complete image-level labels, which the registration
-reads for ``MODEL.AGMM.ABSENT_FROM image_labels``. ``--alias`` also links ``<N>clicks`` (the
+reads for ``MODEL.AGMM.ABSENT_FROM image_classes``. ``--alias`` also links ``<N>clicks`` (the
 name the built-in datasets read) to that folder.
 
     python datasets_prep/cityscapes_clicks.py trainids --root datasets/cityscapes
@@ -22,14 +22,14 @@ from typing import Dict
 import numpy as np
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 
-if not __package__:  # run as a file from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder  # noqa: E402
-from agmm_d2.data.label_io import read_label  # noqa: E402
-from agmm_d2.data.sparsify import random_clicks  # noqa: E402
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import (atomic_folder, dense_files, link_alias, per_file_rng,  # noqa: E402
-                                  present_classes, write_image_classes, write_label_png)
+from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder
+from agmm_d2.data.label_io import read_label
+from agmm_d2.data.sparsify import random_clicks
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
+from agmm_d2.data.label_io import present_classes
+from agmm_d2.data.prep import (dense_files, link_alias, per_file_rng, write_image_classes,
+                               write_label_png)
+from agmm_d2.utils.atomic import atomic_write
 
 LABEL_ID_SUFFIX = "_gtFine_labelIds.png"
 IGNORE = 255
@@ -87,7 +87,7 @@ def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out
                    for k, _ in dense_files(gt_dir, suffix)})
     out = out_root / clicks_folder(clicks, seed)
     total, image_classes = 0, {}
-    with atomic_folder(out / split, overwrite=overwrite) as tmp:
+    with atomic_write(out / split, folder=True, overwrite=overwrite) as tmp:
         for key in keys:
             train_ids = _train_ids(gt_dir, key)
             sparse = random_clicks(train_ids, clicks, per_file_rng(seed, key), ignore=(IGNORE,))
@@ -126,4 +126,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status_of("cityscapes_clicks.py", main, sys.argv[1:], PREP_ERRORS))

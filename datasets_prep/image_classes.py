@@ -4,7 +4,7 @@
 The file is a JSON object ``{image key: [class ids present in the image]}``, the key being the
 label's path relative to its folder without the suffix (the key datasets are paired by). A
 registration reads it next to the sparse labels (``image_classes="auto"``, the default), and
-``MODEL.AGMM.ABSENT_FROM image_labels`` uses it. The click and scribble generators and
+``MODEL.AGMM.ABSENT_FROM image_classes`` uses it. The click and scribble generators and
 voc_train_aug.py write it themselves; this tool is for folders made otherwise, e.g. a
 downloaded ``SegmentationClassAug`` (the VOC training sets then read its JSON instead of
 every PNG at each load), or VOC point labels without dense ones (from ``Annotations/*.xml``:
@@ -19,12 +19,10 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-if not __package__:  # run as a file from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.datasets.voc import voc_xml_classes  # noqa: E402
-from agmm_d2.data.label_io import read_label  # noqa: E402
-from datasets_prep.common import dense_files, parse_ignore, present_classes  # noqa: E402
-from datasets_prep.common import tool_parser, write_image_classes  # noqa: E402
+from agmm_d2.data.datasets.voc import voc_xml_classes
+from agmm_d2.data.label_io import present_classes, read_label
+from agmm_d2.data.prep import dense_files, parse_ignore, write_image_classes
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
 
 
 def dense_image_classes(dense_dir, ignore: Sequence[int] = (255,),
@@ -65,4 +63,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status_of("image_classes.py", main, sys.argv[1:], PREP_ERRORS))

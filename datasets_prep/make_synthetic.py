@@ -5,13 +5,10 @@ Writes <root>/agmm_synthetic/ (see agmm_d2/data/synthetic.py for the layout). Re
 the same parameters keeps the existing dataset.
 """
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.datasets import datasets_root  # noqa: E402
-from agmm_d2.data.synthetic import generate  # noqa: E402
+from agmm_d2.data.datasets import datasets_root
+from agmm_d2.data.synthetic import generate
 
 
 def main(argv=None):

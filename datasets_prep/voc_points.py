@@ -16,10 +16,9 @@ from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-if not __package__:  # run as a file from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import atomic_folder, image_size, write_label_png  # noqa: E402
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
+from agmm_d2.data.prep import image_size, write_label_png
+from agmm_d2.utils.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 UNLABELED = 255
@@ -83,7 +82,7 @@ def render_points(points_json, out_dir, image_dir, background_json=None, *, radi
     background = json.loads(Path(background_json).read_text()) if background_json else {}
     keys = sorted(points) if ids is None else list(ids)
     stats = {"written": 0, "missing_image": 0, "clicks_dropped": 0}
-    with atomic_folder(Path(out_dir), overwrite=overwrite) as tmp:
+    with atomic_write(out_dir, folder=True, overwrite=overwrite) as tmp:
         for key in keys:
             image = Path(image_dir) / f"{key}{image_ext}"
             if not image.is_file():
@@ -118,4 +117,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status_of("voc_points.py", main, sys.argv[1:], PREP_ERRORS))

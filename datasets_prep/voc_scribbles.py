@@ -19,11 +19,10 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-if not __package__:  # run as a file from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.datasets.voc import VOC_CLASSES  # noqa: E402
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import atomic_folder, image_size, write_label_png  # noqa: E402
+from agmm_d2.data.datasets.voc import VOC_CLASSES
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
+from agmm_d2.data.prep import image_size, write_label_png
+from agmm_d2.utils.atomic import atomic_write
 
 UNLABELED = 255
 
@@ -98,7 +97,7 @@ def render_scribbles(xml_dir, out_dir, image_dir=None, *, thickness: int = 3,
     is the truth), else from the XML's <size>. Returns counts: written, no_size.
     """
     stats = {"written": 0, "no_size": 0}
-    with atomic_folder(Path(out_dir), overwrite=overwrite) as tmp:
+    with atomic_write(out_dir, folder=True, overwrite=overwrite) as tmp:
         for xml in sorted(Path(xml_dir).glob("*.xml")):
             size, scribbles = parse_scribble_xml(xml)
             image = Path(image_dir) / f"{xml.stem}{image_ext}" if image_dir is not None else None
@@ -129,4 +128,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status_of("voc_scribbles.py", main, sys.argv[1:], PREP_ERRORS))

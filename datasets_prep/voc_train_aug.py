@@ -5,7 +5,7 @@ Writes ``SegmentationClassAug/<id>.png`` (class ids, VOC palette) and
 ``ImageSets/Segmentation/train_aug.txt``. An image's label is VOC's own ``SegmentationClass``
 PNG where VOC has one (it marks object borders 255), else SBD's ``cls/<id>.mat``.
 ``SegmentationClassAug/image_classes.json`` lists each image's classes (255 excluded): the
-image-level labels that the VOC training sets read for ``MODEL.AGMM.ABSENT_FROM image_labels``.
+image-level labels that the VOC training sets read for ``MODEL.AGMM.ABSENT_FROM image_classes``.
 
     python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 --sbd-root benchmark_RELEASE/dataset
 """
@@ -17,17 +17,11 @@ from typing import Dict, List
 import numpy as np
 from scipy.io import loadmat
 
-if not __package__:  # run as a file from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from agmm_d2.data.label_io import read_label  # noqa: E402
-from datasets_prep.common import tool_parser  # noqa: E402
-from datasets_prep.common import (atomic_folder, present_classes, write_image_classes,  # noqa: E402
-                                  write_label_png, write_text)
-
-
-def read_split(path) -> List[str]:
-    """Image ids of a split list, one per line."""
-    return [line.split()[0] for line in Path(path).read_text().splitlines() if line.strip()]
+from agmm_d2.data.datasets.generic import read_split_keys as read_split
+from agmm_d2.data.label_io import present_classes, read_label
+from agmm_d2.data.prep import write_image_classes, write_label_png
+from agmm_d2.utils.atomic import atomic_write
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
 
 
 def train_aug_ids(sbd_train, sbd_val, voc_train, voc_val) -> List[str]:
@@ -53,7 +47,7 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
                         read_split(sets / "train.txt"), read_split(sets / "val.txt"))
     stats = {"images": len(ids), "from_voc": 0, "from_sbd": 0}
     image_classes = {}
-    with atomic_folder(voc_root / "SegmentationClassAug", overwrite=overwrite) as tmp:
+    with atomic_write(voc_root / "SegmentationClassAug", folder=True, overwrite=overwrite) as tmp:
         for key in ids:
             voc_png = voc_root / "SegmentationClass" / f"{key}.png"
             if voc_png.is_file():
@@ -66,7 +60,8 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
             write_label_png(tmp / f"{key}.png", label, palette=True)
             image_classes[key] = present_classes(label, (255,))
         write_image_classes(tmp, image_classes)
-    write_text(sets / "train_aug.txt", "".join(f"{k}\n" for k in ids))
+    with atomic_write(sets / "train_aug.txt") as tmp:
+        tmp.write_text("".join(f"{k}\n" for k in ids))
     return stats
 
 
@@ -82,4 +77,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_status_of("voc_train_aug.py", main, sys.argv[1:], PREP_ERRORS))

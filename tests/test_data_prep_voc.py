@@ -109,7 +109,7 @@ def test_scribbles_from_scribblesup_xml(tmp_path):
 
 def test_train_aug_union_minus_val(tmp_path):
     from scipy.io import savemat
-    from datasets_prep.common import write_label_png
+    from agmm_d2.data.prep import write_label_png
     from datasets_prep.voc_train_aug import make_train_aug
 
     voc, sbd = tmp_path / "VOC2012", tmp_path / "sbd"

@@ -13,15 +13,13 @@ background. Written under ``<root>/agmm_synthetic/``:
     .complete                          written last: the parameters of the finished dataset
 """
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
+from ..utils.atomic import atomic_write
 from .sparsify import random_clicks, region_clicks, scribbles
 
 CLASSES = ["background", "stripes", "checker", "dots", "grain", "waves"]
@@ -143,9 +141,7 @@ def generate(root, *, seed: int = 0, n_train: int = 300, n_val: int = 100, size:
     stamp = out / ".complete"
     if not force and stamp.is_file() and json.loads(stamp.read_text()) == params:
         return out
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{DIRNAME}-", dir=root))
-    try:
+    with atomic_write(out, folder=True) as tmp:
         for split, count, offset in (("train", n_train, 0), ("val", n_val, 1_000_000)):
             folders = ["images", "dense"] + (list(SPARSE_KINDS) if split == "train" else [])
             for folder in folders:
@@ -160,10 +156,4 @@ def generate(root, *, seed: int = 0, n_train: int = 300, n_val: int = 100, size:
                     for kind, sparse in _sparse_labels(dense, sample_seed).items():
                         _write_png(tmp / kind / split / name, sparse)
         (tmp / ".complete").write_text(json.dumps(params))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return out
