@@ -1,6 +1,15 @@
 """Config keys of agmm_d2. ``add_agmm_config(cfg)`` adds every key this project uses."""
+from typing import List
+
 from detectron2.config import CfgNode as CN
 from detectron2.projects.deeplab import add_deeplab_config
+
+# MODEL.AGMM values renamed so that each says what it selects: {key: {old value: new value}}.
+# Configs with an old value keep working (``upgrade_renamed_values``, with a warning).
+RENAMED_VALUES = {
+    "ABSENT_FROM": {"sparse": "sparse_classes", "image_labels": "image_classes"},
+    "FEATURE_NORM": {"l2": "rms"},
+}
 
 
 def add_agmm_config(cfg):
@@ -29,14 +38,14 @@ def _add_model_config(cfg):
     cfg.MODEL.AGMM.PROTO_REDUCTION = "sum"
     # Options that make AGMM safe outside the released regime (README, "When does AGMM help").
     # Their defaults give the released behaviour.
-    # Which classes loss_absent takes as present: "sparse" (those the sparse label touches, as
-    # released) or "image_labels" (the dataset's complete image-level labels, "image_classes").
-    cfg.MODEL.AGMM.ABSENT_FROM = "sparse"
+    # Which classes loss_absent takes as present: "sparse_classes" (those the sparse label touches,
+    # as released) or "image_classes" (the dataset's complete image-level labels).
+    cfg.MODEL.AGMM.ABSENT_FROM = "sparse_classes"
     # Iterations of partial cross-entropy alone before the absent, proto and gmm terms start.
     cfg.MODEL.AGMM.WARMUP_ITERS = 0
     # Iterations over which those terms' weights then rise linearly from 0 to their value.
     cfg.MODEL.AGMM.RAMP_ITERS = 0
-    # "none" (released) or "l2": features scaled to unit channel RMS before prototypes/distances.
+    # "none" (released) or "rms": features scaled to unit channel RMS before prototypes/distances.
     cfg.MODEL.AGMM.FEATURE_NORM = "none"
 
 
@@ -86,3 +95,18 @@ def _add_solver_test_config(cfg):
     cfg.TEST.SLIDING_WINDOW.SIZE = []
     # Fraction of a window's side shared with the next window (2/3 in the Cityscapes recipe).
     cfg.TEST.SLIDING_WINDOW.OVERLAP = 2.0 / 3.0
+
+
+def upgrade_renamed_values(cfg) -> List[str]:
+    """Replace renamed MODEL.AGMM values by their new names in ``cfg`` (not frozen), in place.
+
+    Returns one note per replaced value, for the caller to log.
+    """
+    notes = []
+    for key, renamed in RENAMED_VALUES.items():
+        old = cfg.MODEL.AGMM[key]
+        if old in renamed:
+            cfg.MODEL.AGMM[key] = renamed[old]
+            notes.append(f"MODEL.AGMM.{key} {old!r} is now called {renamed[old]!r}; "
+                         "using it (update the config)")
+    return notes

@@ -11,7 +11,7 @@ step, then ``--repeats`` timed steps; the table gives the median time and the pr
 (inputs, gradients and the Python/torch runtime included). The losses of both implementations
 on the same inputs are compared at the end.
 
-``vectorised`` is the straightforward vectorisation of AGMM_SPEC.md with plain autograd (no
+``vectorised`` is the straightforward vectorisation of docs/method.md with plain autograd (no
 custom backward): prototypes by sampling the low-res features at the annotated pixels, one
 batched ``torch.cdist`` over all K classes, and the full-resolution terms as whole-batch tensor
 expressions. ``agmm`` is ``agmm_d2.modeling.agmm_loss.agmm_loss``.
@@ -25,12 +25,10 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 IGNORE = 255
 EPS = 1e-6
@@ -44,8 +42,8 @@ SHAPES = {
 IMPLS = ("agmm", "vectorised")
 
 
-def vectorised_agmm_loss(features, logits, targets, valid, image_labels, ignore_value=IGNORE):
-    """The spec's four terms (fixed variance, sum reduction) with plain autograd.
+def vectorised_agmm_loss(features, logits, targets, valid, class_presence, ignore_value=IGNORE):
+    """The four terms of docs/method.md (fixed variance, sum reduction) with plain autograd.
 
     Shapes as ``agmm_loss``; returns the same dict. Empty means are 0, as in ``agmm_loss``.
     """
@@ -60,7 +58,7 @@ def vectorised_agmm_loss(features, logits, targets, valid, image_labels, ignore_
 
     ce = F.cross_entropy(logits, targets.masked_fill(~is_ann, ignore_value),
                          ignore_index=ignore_value, reduction="sum") / n_ann
-    absent = -((1 - image_labels)[:, :, None, None] * torch.log(1 - P + EPS)).sum(1)
+    absent = -((1 - class_presence)[:, :, None, None] * torch.log(1 - P + EPS)).sum(1)
     absent = (absent * valid_f).sum() / n_valid
 
     # Prototypes: the features sampled at every annotated pixel, summed per (image, class).
@@ -93,11 +91,12 @@ def vectorised_agmm_loss(features, logits, targets, valid, image_labels, ignore_
     R = F.interpolate(torch.exp(-a * a), size=(H, W), mode="bilinear", align_corners=False)
     R = R * u[:, :, None, None]
     weight = (u / (u.sum(1, keepdim=True) + EPS))[:, :, None, None]
-    l1 = -(R * torch.log(P + EPS) + (1 - R) * torch.log(1 - P + EPS)) / 2
-    l1 = ((l1 * weight).sum(1) * valid_f).sum() / n_valid
-    l2 = -(one_hot * torch.log(R + EPS) + (1 - one_hot) * torch.log(1 - R + EPS)) / 2
-    l2 = ((l2 * weight).sum(1) * ann_f).sum() / n_ann
-    return {"loss_sem_seg": ce, "loss_absent": absent, "loss_proto": proto, "loss_gmm": l1 + l2}
+    gmm_unlabeled = -(R * torch.log(P + EPS) + (1 - R) * torch.log(1 - P + EPS)) / 2
+    gmm_unlabeled = ((gmm_unlabeled * weight).sum(1) * valid_f).sum() / n_valid
+    gmm_labeled = -(one_hot * torch.log(R + EPS) + (1 - one_hot) * torch.log(1 - R + EPS)) / 2
+    gmm_labeled = ((gmm_labeled * weight).sum(1) * ann_f).sum() / n_ann
+    return {"loss_sem_seg": ce, "loss_absent": absent, "loss_proto": proto,
+            "loss_gmm": gmm_unlabeled + gmm_labeled}
 
 
 def make_inputs(B, K, C, crop, h, all_classes=False, clicks=0, seed=0):
@@ -107,7 +106,7 @@ def make_inputs(B, K, C, crop, h, all_classes=False, clicks=0, seed=0):
     logits = torch.randn(B, K, crop, crop, generator=g).mul_(2)
     targets = torch.full((B, crop, crop), IGNORE, dtype=torch.long)
     valid = torch.zeros(B, crop, crop, dtype=torch.bool)
-    image_labels = torch.zeros(B, K)
+    class_presence = torch.zeros(B, K)
 
     def randint(lo, hi):
         return int(torch.randint(lo, hi, (1,), generator=g))
@@ -136,8 +135,8 @@ def make_inputs(B, K, C, crop, h, all_classes=False, clicks=0, seed=0):
                     length = randint(40, 160)
                     targets[b, y0:y0 + 3, x0:x0 + length] = k
         targets[b][~valid[b]] = IGNORE
-        image_labels[b, classes] = 1
-    return features, logits, targets, valid, image_labels
+        class_presence[b, classes] = 1
+    return features, logits, targets, valid, class_presence
 
 
 def worker(shape, impl, repeats, threads):

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 # name -> (config, extra overrides); the VOC batch is set by --voc-batch.
 SHAPES = {
@@ -48,7 +47,7 @@ def make_batch(batch: int, size: int, num_classes: int, seed: int = 0):
         inputs.append({
             "image": torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8),
             "sparse_seg": sparse.long(), "valid": torch.ones(size, size, dtype=torch.bool),
-            "image_labels": labels,
+            "sparse_classes": labels,
         })
     return inputs
 

@@ -1,4 +1,4 @@
-"""agmm_loss against plain loop references written straight from AGMM_SPEC.md, term by term."""
+"""agmm_loss against plain loop references written straight from docs/method.md, term by term."""
 import math
 
 import pytest
@@ -29,12 +29,12 @@ def ref_sem_seg(logits, targets, valid):
     return _mean(terms)
 
 
-def ref_absent(logits, valid, image_labels):
+def ref_absent(logits, valid, class_presence):
     P = logits.softmax(1)
-    B, K = image_labels.shape
+    B, K = class_presence.shape
     per_pixel = []
     for b in range(B):
-        s = sum(-(1 - image_labels[b, k]) * torch.log(1 - P[b, k] + EPS) for k in range(K))
+        s = sum(-(1 - class_presence[b, k]) * torch.log(1 - P[b, k] + EPS) for k in range(K))
         per_pixel.append(s[valid[b]])
     return _mean(per_pixel)
 
@@ -74,14 +74,14 @@ def ref_proto(features, targets, K, reduction):
     return total / (n_pairs + EPS)
 
 
-def ref_response(features, logits, targets, valid, image_labels, variance):
-    """R (B, K, H, W), straight from the spec."""
+def ref_response(features, logits, targets, valid, class_presence, variance):
+    """R (B, K, H, W), straight from docs/method.md."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
     P = logits.softmax(1)
     v, u = ref_prototypes(features, targets, K)
     keep = F.interpolate(valid[:, None].double(), size=(h, w), mode="bilinear", align_corners=False)
-    Pd = F.interpolate(P * image_labels[:, :, None, None], size=(h, w), mode="bilinear",
+    Pd = F.interpolate(P * class_presence[:, :, None, None], size=(h, w), mode="bilinear",
                        align_corners=False) * keep
     R_low = []
     for b in range(B):
@@ -99,34 +99,34 @@ def ref_response(features, logits, targets, valid, image_labels, variance):
     return R * u[:, :, None, None]
 
 
-def ref_gmm(features, logits, targets, valid, image_labels, variance):
+def ref_gmm(features, logits, targets, valid, class_presence, variance):
     B, K = logits.shape[:2]
     P = logits.softmax(1)
     _, u = ref_prototypes(features, targets, K)
-    R = ref_response(features, logits, targets, valid, image_labels, variance)
+    R = ref_response(features, logits, targets, valid, class_presence, variance)
     l1_px, l2_px = [], []
     for b in range(B):
         s1, s2 = 0, 0
         for k in range(K):
             Rk, Pk = R[b, k], P[b, k]
-            l1 = (-Rk * torch.log(Pk + EPS) - (1 - Rk) * torch.log(1 - Pk + EPS)) / 2
+            unlabeled = (-Rk * torch.log(Pk + EPS) - (1 - Rk) * torch.log(1 - Pk + EPS)) / 2
             Y = (targets[b] == k).double()
-            l2 = (-Y * torch.log(Rk + EPS) - (1 - Y) * torch.log(1 - Rk + EPS)) / 2
-            s1 = s1 + l1 * u[b, k] / (u[b].sum() + EPS)
-            s2 = s2 + l2 * u[b, k] / (u[b].sum() + EPS)
+            labeled = (-Y * torch.log(Rk + EPS) - (1 - Y) * torch.log(1 - Rk + EPS)) / 2
+            s1 = s1 + unlabeled * u[b, k] / (u[b].sum() + EPS)
+            s2 = s2 + labeled * u[b, k] / (u[b].sum() + EPS)
         l1_px.append(s1[valid[b]])
         l2_px.append(s2[valid[b] & (targets[b] != IGNORE)])
     return _mean(l1_px) + _mean(l2_px)
 
 
-def reference(features, logits, targets, valid, image_labels, variance="fixed",
+def reference(features, logits, targets, valid, class_presence, variance="fixed",
               proto_reduction="sum"):
     K = logits.shape[1]
     return {
         "loss_sem_seg": ref_sem_seg(logits, targets, valid),
-        "loss_absent": ref_absent(logits, valid, image_labels),
+        "loss_absent": ref_absent(logits, valid, class_presence),
         "loss_proto": ref_proto(features, targets, K, proto_reduction),
-        "loss_gmm": ref_gmm(features, logits, targets, valid, image_labels, variance),
+        "loss_gmm": ref_gmm(features, logits, targets, valid, class_presence, variance),
     }
 
 
@@ -140,7 +140,7 @@ def make_batch(B, K, C, H, W, h, w, seed, *, n_classes=None, density=0.06, dtype
     logits = 2 * torch.randn(B, K, H, W, generator=g, dtype=dtype)
     targets = torch.full((B, H, W), IGNORE, dtype=torch.long)
     valid = torch.ones(B, H, W, dtype=torch.bool)
-    image_labels = torch.zeros(B, K, dtype=dtype)
+    class_presence = torch.zeros(B, K, dtype=dtype)
     for b in range(B):
         # Padding on the bottom/right of some images, as a crop of a small image leaves.
         valid[b, H - int(torch.randint(0, H // 3 + 1, (1,), generator=g)):] = False
@@ -152,11 +152,11 @@ def make_batch(B, K, C, H, W, h, w, seed, *, n_classes=None, density=0.06, dtype
         classes = order[:n]
         pick = (torch.rand(H, W, generator=g) < density) & valid[b]
         targets[b][pick] = classes[torch.randint(0, n, (int(pick.sum()),), generator=g)]
-        image_labels[b, classes] = 1
+        class_presence[b, classes] = 1
         if n + 1 < K:
             # c is the label before cropping: it may name a class that the crop lost.
-            image_labels[b, order[n]] = 1
-    return features, logits, targets, valid, image_labels
+            class_presence[b, order[n]] = 1
+    return features, logits, targets, valid, class_presence
 
 
 def grads(losses, inputs):
@@ -173,12 +173,12 @@ def grads(losses, inputs):
 
 
 def check_against_reference(batch, **options):
-    features, logits, targets, valid, image_labels = batch
+    features, logits, targets, valid, class_presence = batch
     features = features.clone().requires_grad_()
     logits = logits.clone().requires_grad_()
     ref_opts = {k: v for k, v in options.items() if k in ("variance", "proto_reduction")}
-    fast = agmm_loss(features, logits, targets, valid, image_labels, **options)
-    ref = reference(features, logits, targets, valid, image_labels, **ref_opts)
+    fast = agmm_loss(features, logits, targets, valid, class_presence, **options)
+    ref = reference(features, logits, targets, valid, class_presence, **ref_opts)
     g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
     for k in KEYS:
         torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-9, msg=f"value of {k}")
@@ -211,13 +211,13 @@ def test_matches_reference(shape, variance, proto_reduction):
 @pytest.mark.parametrize("variance", ["fixed", "adaptive"])
 def test_gmm_response_matches_reference(variance):
     for i, shape in enumerate(SHAPES[:2]):
-        features, logits, targets, valid, image_labels = make_batch(*shape, seed=500 + i)
-        fast = gmm_response(features, logits, targets, valid, image_labels, variance=variance)
-        ref = ref_response(features, logits, targets, valid, image_labels, variance)
+        features, logits, targets, valid, class_presence = make_batch(*shape, seed=500 + i)
+        fast = gmm_response(features, logits, targets, valid, class_presence, variance=variance)
+        ref = ref_response(features, logits, targets, valid, class_presence, variance)
         assert fast.shape == logits.shape
         torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-9)
     empty = torch.full_like(targets, IGNORE)
-    assert not gmm_response(features, logits, empty, valid, image_labels).any()
+    assert not gmm_response(features, logits, empty, valid, class_presence).any()
 
 
 @pytest.mark.parametrize("variance", ["fixed", "adaptive"])
@@ -249,7 +249,7 @@ def test_bilinear_taps_reproduce_interpolate():
         index, weight = _bilinear_taps(ys.flatten(), xs.flatten(), (H, W), (9, 7))
         sampled = (x.flatten(2)[:, :, index] * weight).sum(-1).view(2, 3, H, W)
         torch.testing.assert_close(sampled, up, rtol=0, atol=1e-13)
-        # The spec's (and the benchmark baseline's) form of the same identity.
+        # docs/method.md's (and the benchmark baseline's) form of the same identity.
         gx, gy = (xs.double() + 0.5) / W * 2 - 1, (ys.double() + 0.5) / H * 2 - 1
         grid = torch.stack([gx, gy], -1)
         sampled = F.grid_sample(x, grid[None].expand(2, -1, -1, -1), mode="bilinear",
@@ -423,8 +423,8 @@ def test_bad_input_names_the_argument():
         ("features", (f[:1], z, t, v, c)),
         ("targets", (f, z, t[:, :16], v, c)),
         ("valid", (f, z, t, v[:, :, :15], c)),
-        ("image_labels", (f, z, t, v, c[:, :3])),
-        ("image_labels", (f, z, t, v, c[:1])),
+        ("class_presence", (f, z, t, v, c[:, :3])),
+        ("class_presence", (f, z, t, v, c[:1])),
         ("targets", (f, z, t.masked_fill(t == 2, 4), v, c)),
         ("targets", (f, z, t.masked_fill(t == 2, -1), v, c)),
         ("targets", (f, z, t.float(), v, c)),

@@ -31,7 +31,7 @@ def _cfg(*opts):
 def test_defaults_are_the_released_behaviour():
     agmm = _cfg().MODEL.AGMM
     assert (agmm.ABSENT_FROM, agmm.WARMUP_ITERS, agmm.RAMP_ITERS, agmm.FEATURE_NORM) == \
-        ("sparse", 0, 0, "none")
+        ("sparse_classes", 0, 0, "none")
     batch = make_batch(2, 4, 6, 17, 17, 5, 5, seed=40)
     loss = AGMMLoss(_cfg())
     for iteration in (None, 0, 1000):
@@ -74,7 +74,7 @@ def test_model_reads_the_iteration_from_the_trainer_storage():
     label[4:8, 4:8], label[20:24, 20:24] = 1, 3
     batch = [{"image": torch.randint(0, 256, (3, 32, 32), generator=g, dtype=torch.uint8),
               "sparse_seg": label, "valid": torch.ones(32, 32, dtype=torch.bool),
-              "image_labels": torch.tensor([0, 1, 0, 1, 0, 0.])}]
+              "sparse_classes": torch.tensor([0, 1, 0, 1, 0, 0.])}]
     torch.manual_seed(1)  # the same ASPP dropout in every call
     with EventStorage(start_iter=2):
         early = model(batch)
@@ -95,8 +95,8 @@ def test_model_reads_the_iteration_from_the_trainer_storage():
 def _spy_model(absent_from):
     seen = {}
 
-    def spy(features, logits, targets, valid, image_labels, iteration=None):
-        seen["image_labels"] = image_labels
+    def spy(features, logits, targets, valid, class_presence, iteration=None):
+        seen["class_presence"] = class_presence
         return {"loss_sem_seg": logits.sum() * 0}
 
     base = tiny_model()
@@ -110,33 +110,33 @@ def _input(image_classes=None):
     x = {"file_name": "img_0.png", "image": torch.zeros(3, 16, 16, dtype=torch.uint8),
          "sparse_seg": torch.full((16, 16), 255, dtype=torch.long),
          "valid": torch.ones(16, 16, dtype=torch.bool),
-         "image_labels": torch.tensor([1, 0, 0, 0, 0, 0.])}
+         "sparse_classes": torch.tensor([1, 0, 0, 0, 0, 0.])}
     if image_classes is not None:
         x["image_classes"] = torch.tensor(image_classes, dtype=torch.float32)
     return x
 
 
-def test_absent_from_image_labels_uses_the_given_labels():
+def test_absent_from_image_classes_uses_the_given_labels():
     given = [1, 0, 1, 1, 0, 0]
-    model, seen = _spy_model("image_labels")
+    model, seen = _spy_model("image_classes")
     model([_input(given), _input([1, 1, 0, 0, 0, 1])])
-    assert seen["image_labels"].tolist() == [given, [1, 1, 0, 0, 0, 1]]
-    model, seen = _spy_model("sparse")
+    assert seen["class_presence"].tolist() == [given, [1, 1, 0, 0, 0, 1]]
+    model, seen = _spy_model("sparse_classes")
     model([_input(given)])
-    assert seen["image_labels"].tolist() == [[1, 0, 0, 0, 0, 0]]
+    assert seen["class_presence"].tolist() == [[1, 0, 0, 0, 0, 0]]
 
 
-def test_absent_from_image_labels_without_labels_names_the_image():
-    model, _ = _spy_model("image_labels")
+def test_absent_from_image_classes_without_labels_names_the_image():
+    model, _ = _spy_model("image_classes")
     with pytest.raises(ValueError, match="img_0.png.*image_classes"):
         model([_input()])
     with pytest.raises(ValueError, match="ABSENT_FROM"):
         tiny_model("MODEL.AGMM.ABSENT_FROM", "dense")
 
 
-def test_image_labels_change_only_the_absent_term():
+def test_image_classes_change_only_the_absent_term():
     """With complete labels c (a superset of the sparse classes), only loss_absent changes,
-    and it equals the spec's term with those labels."""
+    and it equals docs/method.md's term with those labels."""
     features, logits, targets, valid, sparse_c = make_batch(2, 5, 6, 17, 17, 5, 5, seed=42)
     complete = sparse_c.clone()
     complete[:, :3] = 1
@@ -162,7 +162,7 @@ def test_l2_feature_norm_is_the_reference_on_normalised_features(variance):
     features, logits, targets, valid, c = make_batch(2, 5, 8, 21, 19, 6, 5, seed=43)
     features = features.clone().requires_grad_()
     logits = logits.clone().requires_grad_()
-    fast = agmm_loss(features, logits, targets, valid, c, variance=variance, feature_norm="l2")
+    fast = agmm_loss(features, logits, targets, valid, c, variance=variance, feature_norm="rms")
     ref = reference(ref_unit_rms(features), logits, targets, valid, c, variance=variance)
     g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
     for k in KEYS:
@@ -174,7 +174,7 @@ def test_l2_feature_norm_is_the_reference_on_normalised_features(variance):
 def test_l2_feature_norm_is_scale_invariant_and_none_is_not():
     batch = make_batch(2, 4, 6, 17, 17, 5, 5, seed=44)
     scaled = (batch[0] * 7.0,) + batch[1:]
-    a, b = agmm_loss(*batch, feature_norm="l2"), agmm_loss(*scaled, feature_norm="l2")
+    a, b = agmm_loss(*batch, feature_norm="rms"), agmm_loss(*scaled, feature_norm="rms")
     for k in KEYS:  # equal up to the 1e-6 guard of the norm
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-8)
     assert not torch.isclose(agmm_loss(*batch)["loss_gmm"], agmm_loss(*scaled)["loss_gmm"])
@@ -234,7 +234,7 @@ def test_mapper_passes_image_classes_through_united_with_sparse(tmp_path):
     out = mapper(d)
     clicked = int(cv2.imread(d["sparse_seg_file_name"], cv2.IMREAD_UNCHANGED)[3, 3])
     assert expected["im0"]
-    assert out["image_labels"].tolist() == [float(i == clicked) for i in range(4)]
+    assert out["sparse_classes"].tolist() == [float(i == clicked) for i in range(4)]
     assert out["image_classes"].tolist() == [float(i in (2, clicked)) for i in range(4)]
     assert "image_classes" not in mapper({k: v for k, v in d.items() if k != "image_classes"})
     with pytest.raises(ValueError, match="im0.png.*outside 0..3"):

@@ -40,21 +40,21 @@ def test_output_types_and_identity(tmp_path):
     out = _mapper([])(d)
     assert out["image"].dtype == torch.uint8 and out["image"].shape == (3, 20, 30)
     assert out["sparse_seg"].dtype == torch.int64 and out["valid"].dtype == torch.bool
-    assert out["image_labels"].dtype == torch.float32 and out["image_labels"].shape == (K,)
+    assert out["sparse_classes"].dtype == torch.float32 and out["sparse_classes"].shape == (K,)
     assert np.array_equal(out["image"].permute(1, 2, 0).numpy(), image)
     assert np.array_equal(out["sparse_seg"].numpy(), label)
     assert out["valid"].all()
-    assert out["image_labels"].tolist() == [1, 1, 0, 1, 0]
+    assert out["sparse_classes"].tolist() == [1, 1, 0, 1, 0]
     bgr = _mapper([], fmt="BGR")(d)["image"]
     assert torch.equal(bgr, out["image"].flip(0))
 
 
-def test_image_labels_are_computed_before_the_crop(tmp_path):
+def test_sparse_classes_are_computed_before_the_crop(tmp_path):
     _, _, d = _sample(tmp_path)
     out = _mapper([T.CropTransform(0, 0, 8, 8)])(d)
     assert out["sparse_seg"].shape == (8, 8)
     assert 3 not in out["sparse_seg"].unique().tolist()
-    assert out["image_labels"][3] == 1 and out["image_labels"][1] == 1
+    assert out["sparse_classes"][3] == 1 and out["sparse_classes"][1] == 1
 
 
 def test_crop_with_padding_marks_padding_in_t_and_v(tmp_path):
@@ -110,7 +110,7 @@ def test_full_recipe_from_config_keeps_invariants(tmp_path):
         assert out["image"].shape == (3, 24, 24) and seg.shape == (24, 24)
         assert set(np.unique(seg)) <= {0, 1, 3, 255}
         assert (seg[~valid] == 255).all()
-        assert out["image_labels"].tolist() == [1, 1, 0, 1, 0]
+        assert out["sparse_classes"].tolist() == [1, 1, 0, 1, 0]
         saw_padding |= not valid.all()
     assert saw_padding
 
@@ -134,7 +134,7 @@ def test_mapper_feeds_detectron2_train_loader(tiny_synthetic):
         loader = build_detection_train_loader(cfg, mapper=SparseSemSegDatasetMapper(cfg, True))
         batch = next(iter(loader))
         assert len(batch) == 2
-        assert all(b["sparse_seg"].shape == (48, 48) and b["image_labels"].sum() >= 1 for b in batch)
+        assert all(b["sparse_seg"].shape == (48, 48) and b["sparse_classes"].sum() >= 1 for b in batch)
     finally:
         register_synthetic(datasets_root())
 

@@ -292,7 +292,7 @@ def test_mapper_reads_voc_palette_labels(builtins_at):
     out = SparseSemSegDatasetMapper(cfg, False)(d)
     dense = np.asarray(Image.open(d["sem_seg_file_name"]))  # palette indices = class ids
     assert np.array_equal(out["sparse_seg"].numpy(), dense)
-    assert out["image_labels"].nonzero().ravel().tolist() == sorted(set(np.unique(dense)) - {255})
+    assert out["sparse_classes"].nonzero().ravel().tolist() == sorted(set(np.unique(dense)) - {255})
 
 
 def test_check_reports_clean_and_broken_datasets(builtins_at):

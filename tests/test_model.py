@@ -119,9 +119,9 @@ def test_training_batch_is_padded_with_ignore_and_invalid():
     """Images of different sizes: targets are padded with 255 and valid with False."""
     seen = {}
 
-    def spy(features, logits, targets, valid, image_labels, iteration=None):
+    def spy(features, logits, targets, valid, class_presence, iteration=None):
         seen.update(features=features, logits=logits, targets=targets, valid=valid,
-                    image_labels=image_labels, iteration=iteration)
+                    class_presence=class_presence, iteration=iteration)
         return {"loss_sem_seg": logits.sum() * 0}
 
     model = tiny_model()
@@ -132,12 +132,12 @@ def test_training_batch_is_padded_with_ignore_and_invalid():
     batch = [{"image": torch.randint(0, 256, (3, h, w), dtype=torch.uint8),
               "sparse_seg": torch.full((h, w), 2, dtype=torch.long),
               "valid": torch.ones(h, w, dtype=torch.bool),
-              "image_labels": torch.eye(6)[2]} for h, w in sizes]
+              "sparse_classes": torch.eye(6)[2]} for h, w in sizes]
     model(batch)
     targets, valid = seen["targets"], seen["valid"]
     assert targets.shape == valid.shape == (2, 56, 64)  # multiples of the stride 8
     assert seen["logits"].shape == (2, 6, 56, 64) and seen["features"].shape[-2:] == (14, 16)
-    assert valid.dtype == torch.bool and seen["image_labels"].shape == (2, 6)
+    assert valid.dtype == torch.bool and seen["class_presence"].shape == (2, 6)
     for i, (h, w) in enumerate(sizes):
         assert valid[i, :h, :w].all() and valid[i].sum() == h * w
         assert (targets[i, :h, :w] == 2).all() and (targets[i][~valid[i]] == 255).all()

@@ -60,8 +60,8 @@ class SparseSemSegDatasetMapper:
         sparse_seg (Tensor): (H, W) int64 T: class ids 0..K-1 where annotated, ``ignore_value``
             on unlabeled pixels and on padding.
         valid (Tensor): (H, W) bool V: False on padding added by the crop.
-        image_labels (Tensor): (K,) float32 c: 1 for each class present in the whole sparse
-            label, before any augmentation.
+        sparse_classes (Tensor): (K,) float32: 1 for each class the whole sparse label touches,
+            before any augmentation (the released code's c).
         image_classes (Tensor): (K,) float32, only when the dict has ``image_classes``: 1 for
             each class in that list or in the sparse label (a click is evidence of presence).
         height, width, file_name: as in the input dict (original image size).
@@ -118,20 +118,20 @@ class SparseSemSegDatasetMapper:
         unannotated = (label == unlabeled) | (label == self.ignore_value)
         return np.where(unannotated, self.ignore_value, label).astype(np.uint8)
 
-    def _image_labels(self, target: np.ndarray) -> torch.Tensor:
+    def _sparse_classes(self, target: np.ndarray) -> torch.Tensor:
         present = np.unique(target)
         present = present[present < self.num_classes]
         labels = torch.zeros(self.num_classes, dtype=torch.float32)
         labels[torch.as_tensor(present, dtype=torch.long)] = 1.0
         return labels
 
-    def _image_classes(self, dataset_dict: dict, sparse_labels: torch.Tensor) -> torch.Tensor:
+    def _image_classes(self, dataset_dict: dict, sparse_classes: torch.Tensor) -> torch.Tensor:
         """(K,) multi-hot of the dict's complete image-level label, united with the sparse one."""
         ids = torch.as_tensor(list(dataset_dict["image_classes"]), dtype=torch.long)
         if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= self.num_classes):
             raise ValueError(f"{dataset_dict['file_name']}: image_classes {ids.tolist()} has ids "
                              f"outside 0..{self.num_classes - 1}")
-        labels = sparse_labels.clone()
+        labels = sparse_classes.clone()
         labels[ids] = 1.0
         return labels
 
@@ -140,7 +140,7 @@ class SparseSemSegDatasetMapper:
         image = utils.read_image(dataset_dict["file_name"], format="RGB")
         utils.check_image_size(dataset_dict, image)
         target = self._read_sparse(dataset_dict, image)
-        image_labels = self._image_labels(target)  # before any crop: c sees the whole label
+        sparse_classes = self._sparse_classes(target)  # before any crop: the whole label
 
         # V is a constant mask moved by the same transforms; padding fills it with ignore_value.
         inside = 1 if self.ignore_value != 1 else 2
@@ -156,9 +156,9 @@ class SparseSemSegDatasetMapper:
         # astype copies: without augmentation the label is PIL's read-only buffer.
         dataset_dict["sparse_seg"] = torch.from_numpy(target.astype(np.int64))
         dataset_dict["valid"] = torch.as_tensor(np.ascontiguousarray(valid))
-        dataset_dict["image_labels"] = image_labels
+        dataset_dict["sparse_classes"] = sparse_classes
         if "image_classes" in dataset_dict:
-            dataset_dict["image_classes"] = self._image_classes(dataset_dict, image_labels)
+            dataset_dict["image_classes"] = self._image_classes(dataset_dict, sparse_classes)
         dataset_dict.setdefault("height", int(ones.shape[0]))
         dataset_dict.setdefault("width", int(ones.shape[1]))
         return dataset_dict

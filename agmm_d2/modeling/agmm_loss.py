@@ -1,7 +1,7 @@
 """The AGMM supervision: partial cross-entropy, absent-class, prototype and Gaussian-mixture terms.
 
-``agmm_loss`` computes exactly what the project's AGMM_SPEC.md ("The four terms") defines, which
-is what the authors' released training code computes, without its cost:
+``agmm_loss`` computes exactly what docs/method.md ("The four terms") defines, which is what the
+authors' released training code computes, without its cost:
 
 - prototypes are means of the *bilinearly upsampled* features over annotated pixels; that is a
   fixed linear map of the low-resolution features (the adjoint of the upsampling restricted to
@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
+from ..config import RENAMED_VALUES
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
 __all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AGMMLoss",
@@ -34,11 +35,11 @@ TERMS = ("sem_seg", "absent", "proto", "gmm")
 AGMM_TERMS = ("absent", "proto", "gmm")
 VARIANCES = ("fixed", "adaptive")
 PROTO_REDUCTIONS = ("sum", "mean")
-FEATURE_NORMS = ("none", "l2")
+FEATURE_NORMS = ("none", "rms")
 
 
 def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
-              image_labels: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
+              class_presence: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
               proto_reduction: str = "sum", feature_norm: str = "none",
               weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
@@ -49,8 +50,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         targets (Tensor): (B, H, W) int64 sparse target T: class id where annotated,
             ``ignore_value`` elsewhere (including on padding).
         valid (Tensor): (B, H, W) bool V, False on padding added by cropping or batching.
-        image_labels (Tensor): (B, K) 0/1 c, the classes taken as present in each image: those
-            of its whole sparse label (the spec), or complete image-level labels. Only
+        class_presence (Tensor): (B, K) 0/1 c, the classes taken as present in each image: those
+            of its whole sparse label (released), or complete image-level labels. Only
             ``loss_absent`` depends on it (the other terms use the crop's own classes u, which
             c always contains).
         ignore_value (int): the value of T at pixels without annotation.
@@ -58,7 +59,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
             per-image, per-class sigma estimated from the predictions, detached).
         proto_reduction (str): "sum" (the released code: batch class vector = sum over images)
             or "mean" (divided by the number of images whose crop contains the class).
-        feature_norm (str): "none" (the released code) or "l2": every feature vector F[b, :, q]
+        feature_norm (str): "none" (the released code) or "rms": every feature vector F[b, :, q]
             scaled to unit root-mean-square over channels (L2 norm sqrt(C)) before prototypes,
             distances and responses, so that they do not depend on the features' scale.
         weights (dict or None): multipliers for "sem_seg", "absent", "proto", "gmm" (default
@@ -71,8 +72,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         autocast (as autocast returns torch's own losses). All logs and exps run in float32
         (float64 for float64 inputs), whatever the input dtype.
     """
-    weights = _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
-                            proto_reduction, weights, feature_norm)
+    weights = _check_inputs(features, logits, targets, valid, class_presence, ignore_value,
+                            variance, proto_reduction, weights, feature_norm)
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
@@ -81,15 +82,15 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
     with torch.autocast(device_type=device_type, enabled=False):
         features = normalize_features(features.to(compute_dtype), feature_norm)
         losses = _agmm_terms(features, logits, targets.long(), valid.bool(),
-                             image_labels.to(compute_dtype), ignore_value, variance,
+                             class_presence.to(compute_dtype), ignore_value, variance,
                              proto_reduction, weights, compute_dtype)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
 
 
 def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
-    """(B, C, h, w) features, unchanged ("none") or scaled to unit channel RMS per pixel ("l2").
+    """(B, C, h, w) features, unchanged ("none") or scaled to unit channel RMS per pixel ("rms").
 
-    "l2" divides each F[b, :, q] by its L2 norm / sqrt(C) (+1e-6): prototypes and channel-mean
+    "rms" divides each F[b, :, q] by its L2 norm / sqrt(C) (+1e-6): prototypes and channel-mean
     L1 distances then keep the scale that exp(-a^2) was designed for with unit-variance
     features, whatever scale the decoder drifts to.
     """
@@ -99,7 +100,7 @@ def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
     return features * (C ** 0.5) / (features.norm(dim=1, keepdim=True) + EPS)
 
 
-def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, variance,
+def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, variance,
                 proto_reduction, weights, cd):
     """Unweighted terms; features and image labels already in the compute dtype ``cd``."""
     B, C, h, w = features.shape
@@ -118,7 +119,7 @@ def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, va
 
     r_low = features.new_zeros(B, K, h, w)
     if use_gmm:
-        r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_labels,
+        r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits, class_presence,
                                   variance, (h, w))
 
     use_ce = weights["sem_seg"] != 0
@@ -133,19 +134,19 @@ def _agmm_terms(features, logits, targets, valid, image_labels, ignore_value, va
     u_f = u.to(cd)
     gmm_coef = u_f / (u_f.sum(1, keepdim=True) + EPS)
     valid_f = valid.to(cd).view(B, -1)
-    absent_coef = 1 - image_labels
+    absent_coef = 1 - class_presence
     plans = [
         ImagePlan(valid=valid_f[b], ann_pix=a_pix[b], ann_cls=a_cls[b],
                   absent_coef=absent_coef[b] if use_absent else None,
                   present=present[b], gmm_coef=gmm_coef[b, present[b]])
         for b in range(B)
     ]
-    ce, absent, l1, l2 = dense_terms(logits, r_low, plans, cd, use_ce, use_gmm)
+    ce, absent, gmm_unlabeled, gmm_labeled = dense_terms(logits, r_low, plans, cd, use_ce, use_gmm)
     n_valid = max(int(valid.sum()), 1)
     n_ann = max(len(a_b), 1)
     losses["sem_seg"] = ce / n_ann
     losses["absent"] = absent / n_valid
-    losses["gmm"] = l1 / n_valid + l2 / n_ann
+    losses["gmm"] = gmm_unlabeled / n_valid + gmm_labeled / n_ann
     return losses
 
 
@@ -185,7 +186,7 @@ def _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair
 
 @torch.no_grad()
 def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
-                 image_labels: Tensor, *, ignore_value: int = 255,
+                 class_presence: Tensor, *, ignore_value: int = 255,
                  variance: str = "fixed", feature_norm: str = "none") -> Tensor:
     """The Gaussian-mixture response R that ``loss_gmm`` supervises unlabeled pixels with.
 
@@ -194,7 +195,7 @@ def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tenso
     Returns:
         Tensor: (B, K, H, W) R in [0, 1]; 0 for the classes absent from the crop's sparse label.
     """
-    _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance, "sum",
+    _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance, "sum",
                   None, feature_norm)
     cd = torch.float64 if features.dtype == torch.float64 else torch.float32
     features = normalize_features(features.to(cd), feature_norm)
@@ -208,7 +209,7 @@ def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tenso
     _, dists = _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair_k,
                                          (H, W))
     r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits,
-                              image_labels.to(cd), variance, (h, w))
+                              class_presence.to(cd), variance, (h, w))
     r = F.interpolate(r_low, size=(H, W), mode="bilinear", align_corners=False)
     return r * u[:, :, None, None].to(cd)
 
@@ -282,7 +283,7 @@ def _proto_term(protos: Tensor, pair_k: Tensor, K: int, reduction: str) -> Tenso
     return torch.exp(-d * d).sum() / (len(i) + EPS)
 
 
-def _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_labels, variance,
+def _low_res_response(dists, pair_b, pair_k, present, valid, logits, class_presence, variance,
                       low_size) -> Tensor:
     """R_low[b, k] = exp(-a^2 / s) at low resolution for the present classes, 0 elsewhere.
 
@@ -295,7 +296,7 @@ def _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_label
     Returns:
         Tensor: (B, K, h, w).
     """
-    B, K = image_labels.shape
+    B, K = class_presence.shape
     h, w = low_size
     # Low-res validity: the released code downsamples the padding mask bilinearly (no antialias).
     keep = F.interpolate(valid[:, None].to(dists.dtype), size=low_size, mode="bilinear",
@@ -309,7 +310,7 @@ def _low_res_response(dists, pair_b, pair_k, present, valid, logits, image_label
         with torch.no_grad():
             p_low = torch.cat([_low_res_probs(logits[b], present[b], dists.dtype, low_size)
                                for b in range(B) if len(present[b])]).view(len(a), h * w)
-            p_low *= image_labels[pair_b, pair_k, None] * keep[pair_b]
+            p_low *= class_presence[pair_b, pair_k, None] * keep[pair_b]
             var = (p_low * a * a).sum(1) / (p_low.sum(1) + EPS)
         r = torch.exp(-a * a / (2 * var + EPS)[:, None])
     r_low = dists.new_zeros(B, K, h * w).index_put((pair_b, pair_k), r)
@@ -325,18 +326,20 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 def check_options(variance: str, proto_reduction: str, feature_norm: str) -> None:
     """Raise ValueError naming the option whose value is not one of its choices."""
     if variance not in VARIANCES:
-        raise ValueError(f"variance must be 'fixed' or 'adaptive', got {variance!r}")
+        raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     if proto_reduction not in PROTO_REDUCTIONS:
-        raise ValueError(f"proto_reduction must be 'sum' or 'mean', got {proto_reduction!r}")
+        raise ValueError(f"proto_reduction must be one of {PROTO_REDUCTIONS}, got {proto_reduction!r}")
     if feature_norm not in FEATURE_NORMS:
-        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}")
+        renamed = RENAMED_VALUES["FEATURE_NORM"].get(feature_norm)
+        hint = f" ({feature_norm!r} is now called {renamed!r})" if renamed else ""
+        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}{hint}")
 
 
-def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, variance,
+def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,
                   proto_reduction, weights, feature_norm="none") -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
     for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
-                         ("valid", valid, 3), ("image_labels", image_labels, 2)]:
+                         ("valid", valid, 3), ("class_presence", class_presence, 2)]:
         if x.dim() != dim:
             raise ValueError(f"{name} must have {dim} dimensions, got shape {tuple(x.shape)}")
     for name, x in [("features", features), ("logits", logits)]:
@@ -346,14 +349,14 @@ def _check_inputs(features, logits, targets, valid, image_labels, ignore_value, 
         raise ValueError(f"targets must be an integer tensor, got {targets.dtype}")
     B, K, H, W = logits.shape
     for name, x in [("features", features), ("targets", targets), ("valid", valid),
-                    ("image_labels", image_labels)]:
+                    ("class_presence", class_presence)]:
         if x.shape[0] != B:
             raise ValueError(f"{name} has batch size {x.shape[0]}, logits has {B}")
     for name, x in [("targets", targets), ("valid", valid)]:
         if tuple(x.shape[1:]) != (H, W):
             raise ValueError(f"{name} has size {tuple(x.shape[1:])}, logits has {(H, W)}")
-    if image_labels.shape[1] != K:
-        raise ValueError(f"image_labels has {image_labels.shape[1]} classes, logits has {K}")
+    if class_presence.shape[1] != K:
+        raise ValueError(f"class_presence has {class_presence.shape[1]} classes, logits has {K}")
     bad = (targets != ignore_value) & ((targets < 0) | (targets >= K))
     if bool(bad.any()):
         raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
@@ -395,7 +398,7 @@ class AGMMLoss(nn.Module):
             ignore_value (int): value of the target at pixels without annotation.
             variance (str): "fixed" or "adaptive"; see ``agmm_loss``.
             proto_reduction (str): "sum" or "mean"; see ``agmm_loss``.
-            feature_norm (str): "none" or "l2"; see ``agmm_loss``.
+            feature_norm (str): "none" or "rms"; see ``agmm_loss``.
             weights (dict or None): "sem_seg", "absent", "proto", "gmm" multipliers.
             warmup_iters, ramp_iters (int): the absent, proto and gmm weights are 0 for
                 ``warmup_iters`` iterations, then ramp linearly to their value over
@@ -438,10 +441,10 @@ class AGMMLoss(nn.Module):
         return {k: w * factor if k in AGMM_TERMS else w for k, w in self.weights.items()}
 
     def forward(self, features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
-                image_labels: Tensor, iteration: Optional[int] = None) -> Dict[str, Tensor]:
+                class_presence: Tensor, iteration: Optional[int] = None) -> Dict[str, Tensor]:
         """Shapes as in ``agmm_loss``; ``iteration`` drives the warm-up. Returns its dict of
         weighted loss terms (a term whose weight is 0 at this iteration is 0 and not computed)."""
-        losses = agmm_loss(features, logits, targets, valid, image_labels,
+        losses = agmm_loss(features, logits, targets, valid, class_presence,
                            ignore_value=self.ignore_value, variance=self.variance,
                            proto_reduction=self.proto_reduction, feature_norm=self.feature_norm,
                            weights=self.weights_at(iteration))

@@ -6,13 +6,13 @@ present in the crop only. Its backward writes the features' gradient into one (B
 buffer, in the features' own layout: no transposed copy, no (B, K, C, h*w) difference tensor.
 
 ``dense_terms``: partial cross-entropy, the absent-class term and the two Gaussian-mixture terms
-(``l1`` on valid pixels, ``l2`` on annotated ones). They all read the softmax of the logits or the
-upsampled response R at input resolution; written with plain autograd they cost a dozen passes
-over (B, K, H, W) tensors and save as many for the backward. Here each image is processed in
-pixel slices that stay in the CPU's cache, the softmax is computed once and shared, R is read
-only for the classes present in the crop (it is 0 for the others, and so are their weights),
-and the backward recomputes softmax and R instead of saving them: nothing of full resolution
-is kept between forward and backward beyond the logits themselves.
+(``gmm_unlabeled`` on valid pixels, ``gmm_labeled`` on annotated ones). They all read the softmax
+of the logits or the upsampled response R at input resolution; written with plain autograd they
+cost a dozen passes over (B, K, H, W) tensors and save as many for the backward. Here each image is
+processed in pixel slices that stay in the CPU's cache, the softmax is computed once and shared, R
+is read only for the classes present in the crop (it is 0 for the others, and so are their
+weights), and the backward recomputes softmax and R instead of saving them: nothing of full
+resolution is kept between forward and backward beyond the logits themselves.
 """
 from dataclasses import dataclass
 from typing import List, Optional
@@ -146,15 +146,16 @@ def prototype_distances(features: Tensor, splats: List[Tensor]):
     return _PrototypeDistances.apply(features, splats)
 
 
-def _l2_sum(r_ann: Tensor, plan: ImagePlan) -> Tensor:
-    """Sum over annotated pixels of the u-weighted class mean of l2; r_ann (n, m) = R there."""
+def _labeled_sum(r_ann: Tensor, plan: ImagePlan) -> Tensor:
+    """Sum over annotated pixels of the u-weighted class mean of the labeled GMM term;
+    r_ann (n, m) = R there."""
     y = plan.ann_cls[None] == plan.present[:, None]
     t = torch.where(y, (r_ann + EPS).log(), _log1m(r_ann))
     return -torch.mv(t.t(), plan.gmm_coef).sum() / 2
 
 
-def _l2_grad(r_ann: Tensor, plan: ImagePlan) -> Tensor:
-    """d l2 / dR = (-Y / (R + eps) + (1 - Y) / (1 - R + eps)) / 2, weighted; (n, m)."""
+def _labeled_grad(r_ann: Tensor, plan: ImagePlan) -> Tensor:
+    """d gmm_labeled / dR = (-Y / (R + eps) + (1 - Y) / (1 - R + eps)) / 2, weighted; (n, m)."""
     y = plan.ann_cls[None] == plan.present[:, None]
     d = torch.where(y, -(r_ann + EPS).reciprocal(), torch.rsub(r_ann, 1.0).add_(EPS).reciprocal_())
     return d.mul_(plan.gmm_coef[:, None] / 2)
@@ -165,7 +166,8 @@ class _DenseTerms(torch.autograd.Function):
     def forward(ctx, logits, r_low, plans, compute_dtype, use_ce, use_gmm):
         K, H, W = logits.shape[1:]
         chunks = _chunks(H * W, _SLICE // K)
-        ce, absent, l1, l2 = (logits.new_zeros((), dtype=compute_dtype) for _ in range(4))
+        ce, absent, gmm_unlabeled, gmm_labeled = (
+            logits.new_zeros((), dtype=compute_dtype) for _ in range(4))
         p_buf = logits.new_empty(K, chunks[0].stop, dtype=compute_dtype)
         log1m_buf = torch.empty_like(p_buf)
         for b, plan in enumerate(plans):
@@ -177,7 +179,7 @@ class _DenseTerms(torch.autograd.Function):
             if gmm:
                 r = _response(r_low[b, plan.present], (H, W)).view(plan.present.numel(), -1)
                 if plan.ann_pix.numel():
-                    l2 += _l2_sum(r[:, plan.ann_pix], plan)
+                    gmm_labeled += _labeled_sum(r[:, plan.ann_pix], plan)
             elif plan.absent_coef is None:
                 continue
             for px in chunks:
@@ -193,14 +195,14 @@ class _DenseTerms(torch.autograd.Function):
                     # -(R log P + (1 - R) log(1 - P)) = -(log(1 - P) + R (log P - log(1 - P)))
                     t = p[plan.present].add_(EPS).log_().sub_(log1m_ps)
                     t.mul_(r[:, px]).add_(log1m_ps)
-                    l1 -= torch.mv(t.t(), plan.gmm_coef).dot(valid) / 2
+                    gmm_unlabeled -= torch.mv(t.t(), plan.gmm_coef).dot(valid) / 2
         ctx.save_for_backward(logits, r_low)
         ctx.plans = plans
         ctx.flags = compute_dtype, use_ce, use_gmm
-        return ce, absent, l1, l2
+        return ce, absent, gmm_unlabeled, gmm_labeled
 
     @staticmethod
-    def backward(ctx, g_ce, g_absent, g_l1, g_l2):
+    def backward(ctx, g_ce, g_absent, g_unlabeled, g_labeled):
         logits, r_low = ctx.saved_tensors
         cd, use_ce, use_gmm = ctx.flags
         K, H, W = logits.shape[1:]
@@ -227,7 +229,7 @@ class _DenseTerms(torch.autograd.Function):
                     r_graph = _response(r_in, (H, W))
                 r = r_graph.detach().view(n, -1)
                 g_r = torch.empty_like(r) if want_r else None
-                coef = (plan.gmm_coef * g_l1 / 2)[:, None]
+                coef = (plan.gmm_coef * g_unlabeled / 2)[:, None]
             for px in chunks if plan.absent_coef is not None or gmm else []:
                 m = px.stop - px.start
                 p = _softmax_into(z[:, px].to(cd), p_buf[:, :m])
@@ -242,11 +244,11 @@ class _DenseTerms(torch.autograd.Function):
                 else:
                     g.zero_()
                 if gmm:
-                    # d l1 / dP = ((1 - R) / (1 - P + eps) - R / (P + eps)) / 2
+                    # d gmm_unlabeled / dP = ((1 - R) / (1 - P + eps) - R / (P + eps)) / 2
                     g_ps = (ps + EPS).reciprocal_().add_(inv1m_ps).mul_(r[:, px])
                     g.index_add_(0, plan.present, torch.sub(inv1m_ps, g_ps).mul_(coef))
                     if want_r:
-                        # d l1 / dR = (log(1 - P + eps) - log(P + eps)) / 2 on valid pixels.
+                        # d gmm_unlabeled / dR = (log(1 - P + eps) - log(P + eps)) / 2 where valid.
                         torch.mul(inv1m_ps.log_().add_(ps.add_(EPS).log_()), -coef, out=g_r[:, px])
                         g_r[:, px] *= valid
                 if g_z_img is None:
@@ -263,7 +265,7 @@ class _DenseTerms(torch.autograd.Function):
                 g_z_img[:, plan.ann_pix] += g_ann.to(g_z_img.dtype)
             if gmm and want_r:
                 if plan.ann_pix.numel():
-                    g_r[:, plan.ann_pix] += _l2_grad(r[:, plan.ann_pix], plan) * g_l2
+                    g_r[:, plan.ann_pix] += _labeled_grad(r[:, plan.ann_pix], plan) * g_labeled
                 (g_r_low,) = torch.autograd.grad(r_graph, r_in, g_r.view(n, H, W))
                 grad_r_low[b, plan.present] = g_r_low
         return grad_logits, grad_r_low, None, None, None, None
@@ -283,9 +285,10 @@ def dense_terms(logits: Tensor, r_low: Tensor, plans: List[ImagePlan], compute_d
         use_gmm (bool): compute the two GMM terms (otherwise they are 0 and R is not read).
 
     Returns:
-        (ce, absent, l1, l2): scalars in ``compute_dtype``. ``ce`` and ``l2`` are sums over the
-        annotated valid pixels, ``absent`` and ``l1`` sums over the valid pixels, of the
-        per-pixel values of the spec (``l1``, ``l2`` already reduced over classes with the
-        u-weighted mean). The caller divides by the pixel counts.
+        (ce, absent, gmm_unlabeled, gmm_labeled): scalars in ``compute_dtype``. ``ce`` and
+        ``gmm_labeled`` are sums over the annotated valid pixels, ``absent`` and ``gmm_unlabeled``
+        sums over the valid pixels, of the per-pixel values of docs/method.md (the two GMM terms
+        already reduced over classes with the u-weighted mean). The caller divides by the pixel
+        counts.
     """
     return _DenseTerms.apply(logits, r_low, plans, compute_dtype, use_ce, use_gmm)

@@ -10,13 +10,15 @@ from detectron2.structures import ImageList
 from detectron2.utils.events import get_event_storage, has_event_storage
 from torch import Tensor, nn
 
+from ..config import RENAMED_VALUES
 from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
 
 __all__ = ["AGMMSemanticSegmentor", "ABSENT_SOURCES"]
 
-# MODEL.AGMM.ABSENT_FROM: where the classes present in an image come from.
-ABSENT_SOURCES = ("sparse", "image_labels")
+# MODEL.AGMM.ABSENT_FROM: the key of the mapper's output that the loss takes as the classes
+# present in each image (c).
+ABSENT_SOURCES = ("sparse_classes", "image_classes")
 
 
 @META_ARCH_REGISTRY.register()
@@ -24,7 +26,7 @@ class AGMMSemanticSegmentor(nn.Module):
     """Semantic segmentation trained with the AGMM loss (or partial cross-entropy alone).
 
     Training input: the dicts of ``SparseSemSegDatasetMapper`` ("image", "sparse_seg",
-    "valid", "image_labels", and "image_classes" where the dataset has image-level labels).
+    "valid", "sparse_classes", and "image_classes" where the dataset has image-level labels).
     Inference input: detectron2's ``DatasetMapper`` dicts ("image", optionally "height"/"width");
     output ``[{"sem_seg": (K, height, width) probabilities}]`` at the original image size, as
     detectron2's ``SemanticSegmentor``.
@@ -33,21 +35,22 @@ class AGMMSemanticSegmentor(nn.Module):
     @configurable
     def __init__(self, *, backbone: Backbone, sem_seg_head: nn.Module, criterion: Callable,
                  pixel_mean, pixel_std, ignore_value: int = 255,
-                 test_time: Optional[Callable] = None, absent_from: str = "sparse"):
+                 test_time: Optional[Callable] = None,
+                 absent_from: str = "sparse_classes"):
         """
         Args:
             backbone: a detectron2 backbone; the head reads some of its features.
             sem_seg_head: returns ``(decoder features (B, C, h, w), logits (B, K, H, W))``.
-            criterion: ``criterion(features, logits, targets, valid, image_labels)`` -> dict of
+            criterion: ``criterion(features, logits, targets, valid, class_presence)`` -> dict of
                 losses; ``AGMMLoss`` (its terms switched by MODEL.AGMM.*).
             pixel_mean, pixel_std: per-channel normalization in the input's channel order.
             ignore_value: target value of unlabeled pixels and of batch padding.
             test_time: ``test_time(predict, images)`` -> probabilities; see
                 :class:`SemSegInference` (plain, multi-scale + flip, sliding window);
                 default: plain whole-image inference.
-            absent_from: the classes the loss takes as present in each image: "sparse" (its
-                sparse label's classes, "image_labels" of the mapper, as released) or
-                "image_labels" (complete image-level labels, the mapper's "image_classes").
+            absent_from: the mapper's key holding the classes the loss takes as present in each
+                image: "sparse_classes" (those its sparse label touches, as released) or
+                "image_classes" (its complete image-level labels).
         """
         super().__init__()
         self.backbone = backbone
@@ -55,8 +58,10 @@ class AGMMSemanticSegmentor(nn.Module):
         self.criterion = criterion
         self.ignore_value = ignore_value
         if absent_from not in ABSENT_SOURCES:
-            raise ValueError(f"MODEL.AGMM.ABSENT_FROM={absent_from!r}: expected 'sparse' or "
-                             "'image_labels'")
+            renamed = RENAMED_VALUES["ABSENT_FROM"].get(absent_from)
+            hint = f" ({absent_from!r} is now called {renamed!r})" if renamed else ""
+            raise ValueError(f"MODEL.AGMM.ABSENT_FROM={absent_from!r}: expected one of "
+                             f"{ABSENT_SOURCES}{hint}")
         self.absent_from = absent_from
         self.test_time = test_time if test_time is not None else SemSegInference()
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
@@ -95,8 +100,8 @@ class AGMMSemanticSegmentor(nn.Module):
         Args:
             batched_inputs: list of dicts; "image" (3, H_i, W_i) uint8 in INPUT.FORMAT, and in
                 training "sparse_seg" (H_i, W_i) int64 (ignore_value where not annotated),
-                "valid" (H_i, W_i) bool, "image_labels" (K,) float and, with
-                ``absent_from="image_labels"``, "image_classes" (K,) float.
+                "valid" (H_i, W_i) bool, and the (K,) float key named by ``absent_from``
+                ("sparse_classes" or "image_classes").
 
         Returns:
             training: dict of scalar losses (loss_sem_seg, and loss_absent, loss_proto,
@@ -110,24 +115,22 @@ class AGMMSemanticSegmentor(nn.Module):
         targets = self._pad([x["sparse_seg"].to(self.device) for x in batched_inputs],
                             self.ignore_value)
         valid = self._pad([x["valid"].to(self.device, torch.uint8) for x in batched_inputs], 0)
-        image_labels = torch.stack([self._present_classes(x).to(self.device)
-                                    for x in batched_inputs])
+        class_presence = torch.stack([self._class_presence(x).to(self.device)
+                                      for x in batched_inputs])
         features, logits = self.sem_seg_head(self.backbone(images))
-        return self.criterion(features, logits, targets, valid.bool(), image_labels,
+        return self.criterion(features, logits, targets, valid.bool(), class_presence,
                               iteration=_training_iteration())
 
-    def _present_classes(self, x: dict) -> Tensor:
-        """(K,) the classes the loss takes as present in the image of dict ``x``."""
-        if self.absent_from == "sparse":
-            return x["image_labels"]
-        if "image_classes" not in x:
+    def _class_presence(self, x: dict) -> Tensor:
+        """(K,) c, the classes the loss takes as present in the image of dict ``x``."""
+        if self.absent_from not in x:
             raise ValueError(
                 f"{x.get('file_name', 'a training image')}: MODEL.AGMM.ABSENT_FROM is "
-                "'image_labels' but its dataset dict has no 'image_classes'. Register the "
-                "dataset with image-level labels (register_sparse_sem_seg(..., image_classes=...)"
-                ", or an image_classes.json next to the sparse labels), or set ABSENT_FROM "
-                "'sparse'.")
-        return x["image_classes"]
+                f"{self.absent_from!r} but its mapped dict has no {self.absent_from!r}. Register "
+                "the dataset with image-level labels (register_sparse_sem_seg(..., "
+                "image_classes=...), or an image_classes.json next to the sparse labels), or set "
+                "ABSENT_FROM 'sparse_classes'.")
+        return x[self.absent_from]
 
     def predict_probabilities(self, images: Tensor) -> Tensor:
         """

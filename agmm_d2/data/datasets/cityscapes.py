@@ -9,7 +9,7 @@ Layout under ``root`` (usually ``$DETECTRON2_DATASETS/cityscapes``)::
 
 ``datasets_prep/cityscapes_clicks.py`` writes the train ids and the click folders, with each
 frame's complete image-level label (its train ids, 255 excluded), which the click datasets
-carry as ``image_classes`` (``MODEL.AGMM.ABSENT_FROM image_labels``).
+carry as ``image_classes`` (``MODEL.AGMM.ABSENT_FROM image_classes``).
 """
 from pathlib import Path
 from typing import Optional

@@ -110,7 +110,7 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
 
     ``image_classes`` gives each dict the image's complete image-level label, ``image_classes``
     (sorted class ids present anywhere in the image), which ``MODEL.AGMM.ABSENT_FROM
-    "image_labels"`` feeds to the absent-class term:
+    "image_classes"`` feeds to the absent-class term:
 
     - ``"auto"`` (default): read ``<sparse_root>/image_classes.json`` if it exists (the click
       and scribble generators of datasets_prep write it from the dense source); else none;

@@ -11,7 +11,7 @@ Layout under ``root`` (usually ``$DETECTRON2_DATASETS/VOC2012``)::
     ImageSets/Segmentation/{train_aug,val}.txt   one image id per line
 
 The training sets carry complete image-level labels (``image_classes``, for
-``MODEL.AGMM.ABSENT_FROM image_labels``), found when the dataset is loaded, in this order:
+``MODEL.AGMM.ABSENT_FROM image_classes``), found when the dataset is loaded, in this order:
 
 1. ``<label folder>/image_classes.json`` (``point/``, ``scribble/``, ...), if it exists;
 2. the dense labels of the split, when every image of the split has one: their classes, 255
@@ -21,7 +21,7 @@ The training sets carry complete image-level labels (``image_classes``, for
 3. the ``Annotations/<id>.xml`` files, when every image of the split has one: the class of every
    <object>, plus background (0) always, which the XML never lists but which is present in
    practically every VOC image;
-4. none: a model with ``ABSENT_FROM image_labels`` then stops with an error.
+4. none: a model with ``ABSENT_FROM image_classes`` then stops with an error.
 """
 import logging
 import xml.etree.ElementTree as ET
