@@ -12,7 +12,7 @@ synthetic_20clicks.yaml, 5 random clicks: synthetic_5clicks.yaml), the same sche
 only adds its config overrides. "robust preset" trains with the label type's
 ``configs/synthetic_*_robust.yaml`` instead, its warm-up scaled with the schedule (the preset's
 WARMUP_ITERS and RAMP_ITERS are fractions of its own SOLVER.MAX_ITER). Runs are ordered seed
-by seed, so a partial table already covers every variant. Resumable (see training_runs.py).
+by seed, so a partial table already covers every variant. Resumable (see agmm_d2/engine/runs.py).
 
 Prints a Markdown table of mean ± standard deviation over seeds, with each variant's paired
 difference to partial CE, and writes it with the raw numbers to ``--output``.
@@ -24,8 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.training_runs import REPO, run_all, time_summary, write_atomic  # noqa: E402
+from agmm_d2.engine.runs import run_all, time_summary
+from agmm_d2.utils.atomic import atomic_write
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
 
 # label type -> (config of the released behaviour, robust preset)
 LABELS = {
@@ -48,11 +51,11 @@ def variants(max_iter: int) -> dict:
         "without absent term": [a + "ABSENT_WEIGHT", "0.0"],
         "without prototype term": [a + "PROTO_WEIGHT", "0.0"],
         "without GMM term": [a + "GMM_WEIGHT", "0.0"],
-        "absent term from image labels": [a + "ABSENT_FROM", "image_labels"],
+        "absent term from image labels": [a + "ABSENT_FROM", "image_classes"],
         "warm-up": [a + "WARMUP_ITERS", str(round(WARMUP_FRACTION * max_iter)),
                     a + "RAMP_ITERS", str(round(RAMP_FRACTION * max_iter))],
         "adaptive variance": [a + "VARIANCE", "adaptive"],
-        "L2-normalised features": [a + "FEATURE_NORM", "l2"],
+        "L2-normalised features": [a + "FEATURE_NORM", "rms"],
         "prototype mean": [a + "PROTO_REDUCTION", "mean"],
         ROBUST: None,
     }
@@ -98,7 +101,7 @@ def summarize(results: dict, labels, names, seeds) -> str:
 
 
 def plan_runs(labels, names, seeds, max_iter):
-    """The runs (see training_runs.Run), seed by seed, and the (label, variant) of each."""
+    """The runs (see agmm_d2.engine.runs.Run), seed by seed, and the (label, variant) of each."""
     table = variants(max_iter)
     runs, keys = [], []
     for seed in seeds:
@@ -133,7 +136,7 @@ def main(argv=None):
 
     runs, keys = plan_runs(args.labels, names, args.seeds, args.max_iter)
     start = time.perf_counter()
-    mious = run_all(runs, out, jobs=args.jobs, threads=args.threads)
+    mious = run_all(runs, out, TRAIN_NET, cwd=REPO, jobs=args.jobs, threads=args.threads)
     minutes = (time.perf_counter() - start) / 60
 
     results = {label: {name: [] for name in names} for label in args.labels}
@@ -145,11 +148,11 @@ def main(argv=None):
               f"{time_summary([out / name for name, *_ in runs])}; wall time of this "
               f"invocation {minutes:.1f} min")
     print("\n" + text + footer)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "table.md", text + footer + "\n")
-    write_atomic(out / "results.json", json.dumps(
-        {"max_iter": args.max_iter, "seeds": args.seeds, "minutes": minutes, "miou": results},
-        indent=1))
+    with atomic_write(out / "table.md") as tmp:
+        tmp.write_text(text + footer + "\n")
+    with atomic_write(out / "results.json") as tmp:
+        tmp.write_text(json.dumps({"max_iter": args.max_iter, "seeds": args.seeds,
+                                   "minutes": minutes, "miou": results}, indent=1))
 
 
 if __name__ == "__main__":

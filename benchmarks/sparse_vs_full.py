@@ -20,8 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.training_runs import run_all, write_atomic  # noqa: E402
+from agmm_d2.engine.runs import run_all
+from agmm_d2.utils.atomic import atomic_write
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
 
 # (name, training set, AGMM on)
 SETTINGS = [
@@ -74,7 +77,7 @@ def main(argv=None):
             overrides += ["SOLVER.MAX_ITER", str(args.max_iter)]
         runs.append((f"{dataset}_{'agmm' if agmm else 'ce'}_seed{seed}", f"{name}, seed {seed}",
                      args.config, overrides))
-    mious = run_all(runs, out, jobs=args.jobs, threads=args.threads)
+    mious = run_all(runs, out, TRAIN_NET, cwd=REPO, jobs=args.jobs, threads=args.threads)
     results = {name: [] for name, _, _ in SETTINGS}
     for (name, *_), miou in zip(settings, mious):
         results[name].append(miou)
@@ -85,10 +88,12 @@ def main(argv=None):
               + f"; {args.jobs} runs at once, {args.threads} thread(s) each"
               + f"; wall time of this invocation {minutes:.1f} min")
     print("\n" + table + footer)
-    write_atomic(out / "table.md", table + footer + "\n")
-    write_atomic(out / "results.json", json.dumps(
-        {"config": args.config, "max_iter": args.max_iter, "seeds": args.seeds,
-         "minutes": minutes, "miou": results}, indent=1))
+    with atomic_write(out / "table.md") as tmp:
+        tmp.write_text(table + footer + "\n")
+    with atomic_write(out / "results.json") as tmp:
+        tmp.write_text(json.dumps({"config": args.config, "max_iter": args.max_iter,
+                                   "seeds": args.seeds, "minutes": minutes, "miou": results},
+                                  indent=1))
 
 
 if __name__ == "__main__":

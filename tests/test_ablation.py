@@ -53,7 +53,7 @@ def test_summary_has_mean_spread_and_paired_difference(ablate):
 
 
 def test_runner_reads_miou_and_run_time_of_a_finished_run(tmp_path):
-    from benchmarks.training_runs import final_miou, run_seconds, time_summary
+    from agmm_d2.engine.runs import final_miou, run_seconds, time_summary
 
     run = tmp_path / "run"
     run.mkdir()

@@ -14,6 +14,7 @@ from detectron2.projects.deeplab.lr_scheduler import WarmupPolyLR
 
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES
+from agmm_d2.engine import Trainer, adapt_to_machine, build_config
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_NET = REPO / "tools" / "train_net.py"
@@ -132,7 +133,7 @@ def tiny_datasets(tiny_synthetic, tmp_path):
      "NUM_CLASSES is 21 but dataset 'tn_tiny_train' has 6 classes"),
     (["DATASETS.TRAIN", "('tn_missing_train',)"], "nowhere/images: does not exist"),
     (["MODEL.NO_SUCH_KEY", "1"], "Non-existent key: MODEL.NO_SUCH_KEY"),
-    (["MODEL.AGMM.ABSENT_FROM", "image_labels"],
+    (["MODEL.AGMM.ABSENT_FROM", "image_classes"],
      "12 of 12 images of 'tn_tiny_train' have no image-level labels"),
     (["MODEL.AGMM.FEATURE_NORM", "L2"], "MODEL.AGMM.FEATURE_NORM is 'L2'; expected one of"),
 ])
@@ -156,11 +157,11 @@ def test_bad_input_with_two_processes_fails_before_spawning(tiny_synthetic):
                                      "but dataset 'synthetic_point_train' has 6 classes")
 
 
-def test_optimizer_gives_the_head_its_lr_multiplier_and_a_poly_schedule(train_net):
-    cfg, _ = train_net.build_config(train_net.default_argument_parser().parse_args(
-        ["--config-file", str(REPO / "configs" / "voc_point.yaml"), "MODEL.DEVICE", "cpu"]))
+def test_optimizer_gives_the_head_its_lr_multiplier_and_a_poly_schedule():
+    cfg, _ = adapt_to_machine(build_config(REPO / "configs" / "voc_point.yaml",
+                                           ["MODEL.DEVICE", "cpu"]))
     model = build_model(cfg)
-    optimizer = train_net.Trainer.build_optimizer(cfg, model)
+    optimizer = Trainer.build_optimizer(cfg, model)
     lrs = {}
     for group in optimizer.param_groups:
         for p in group["params"]:
@@ -168,4 +169,4 @@ def test_optimizer_gives_the_head_its_lr_multiplier_and_a_poly_schedule(train_ne
     assert {lrs[id(p)] for p in model.backbone.parameters()} == {0.001}
     assert all(lrs[id(p)] == pytest.approx(0.01) for p in model.sem_seg_head.parameters())
     assert optimizer.defaults["momentum"] == 0.9 and optimizer.defaults["weight_decay"] == 1e-4
-    assert isinstance(train_net.Trainer.build_lr_scheduler(cfg, optimizer), WarmupPolyLR)
+    assert isinstance(Trainer.build_lr_scheduler(cfg, optimizer), WarmupPolyLR)

@@ -1,22 +1,20 @@
-"""Run tools/train_net.py trainings in subprocesses, a few at once, resumably.
+"""Many trainings compared by their final mIoU: each a ``tools/train_net.py`` subprocess, a few at
+once, resumably.
 
-Shared by the benchmarks that compare settings by their final mIoU (sparse_vs_full.py,
-ablate_agmm.py). Each run writes ``<output>/<run name>/`` (train_net's OUTPUT_DIR) and its log
-``<output>/<run name>.log``; a run whose metrics.json already holds a final mIoU is not run
-again, so an interrupted benchmark continues where it stopped.
+What the benchmarks use (benchmarks/sparse_vs_full.py, ablate_agmm.py, real_photos.py), and what
+measures settings on your own data. Each run writes ``<output>/<run name>/`` (train_net's
+OUTPUT_DIR) and its log ``<output>/<run name>.log``; a run whose metrics.json already holds a
+final mIoU is not run again, so an interrupted sweep continues where it stopped.
 """
 import json
 import os
 import re
 import subprocess
-import sys
 import time
 from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def final_miou(run_dir: Path) -> Optional[float]:
@@ -59,15 +57,24 @@ def time_summary(run_dirs: Sequence[Path]) -> str:
             "time from the first start to the last end")
 
 
-def train(run_dir: Path, config: str, overrides: Sequence[str], threads: int = 1) -> float:
-    """Train and evaluate one run with ``config`` and ``overrides`` (KEY VALUE ...); its mIoU."""
-    cmd = [sys.executable, str(REPO / "tools" / "train_net.py"), "--config-file", config,
-           *overrides, "OUTPUT_DIR", str(run_dir)]
+def train(run_dir: Path, command: Sequence[str], config: str, overrides: Sequence[str],
+          threads: int = 1, cwd: Optional[Path] = None) -> float:
+    """Train and evaluate one run; its mIoU.
+
+    Args:
+        command: how to start tools/train_net.py, e.g. ``[sys.executable, "tools/train_net.py"]``
+            (and ``--register FILE`` for datasets registered by your own code).
+        config, overrides: its ``--config-file`` and ``KEY VALUE`` overrides.
+        threads: torch threads of the run.
+        cwd: the folder it runs in (relative config paths are read from there).
+    """
+    cmd = [*command, "--config-file", config, *overrides, "OUTPUT_DIR", str(run_dir)]
     log = run_dir.parent / f"{run_dir.name}.log"
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log, "w") as f:
-        status = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
+        status = subprocess.run(cmd, cwd=cwd, env=env, stdout=f,
+                                stderr=subprocess.STDOUT).returncode
     miou = final_miou(run_dir)
     if status != 0 or miou is None:
         raise RuntimeError(f"run {run_dir.name} failed (exit {status}); see {log}")
@@ -78,9 +85,11 @@ def train(run_dir: Path, config: str, overrides: Sequence[str], threads: int = 1
 Run = Tuple[str, str, str, List[str]]
 
 
-def run_all(runs: Sequence[Run], output: Path, jobs: int = 2, threads: int = 1,
+def run_all(runs: Sequence[Run], output: Path, command: Sequence[str], *,
+            cwd: Optional[Path] = None, jobs: int = 2, threads: int = 1,
             train_fn: Callable = train) -> List[float]:
-    """mIoU of every run, in order; ``jobs`` at once, each with ``threads`` torch threads.
+    """mIoU of every run, in order; ``jobs`` at once, each with ``threads`` torch threads;
+    ``command`` and ``cwd`` as in ``train``.
 
     On a 2-core CPU two single-threaded runs finish sooner than one two-threaded run after the
     other: the model's many small ops keep two threads waiting on each other.
@@ -94,16 +103,9 @@ def run_all(runs: Sequence[Run], output: Path, jobs: int = 2, threads: int = 1,
             print(f"{label}: mIoU {miou:.1f} (kept from an earlier run)", flush=True)
             return miou
         t0 = time.perf_counter()
-        miou = train_fn(output / name, config, overrides, threads)
+        miou = train_fn(output / name, command, config, overrides, threads, cwd)
         print(f"{label}: mIoU {miou:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)
         return miou
 
     with ThreadPoolExecutor(jobs) as pool:
         return list(pool.map(one, runs))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

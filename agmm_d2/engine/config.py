@@ -1,0 +1,76 @@
+"""Configs of a run: built from a file plus overrides, then adapted to the machine it runs on."""
+import logging
+import os
+from typing import List, Mapping, Sequence, Tuple, Union
+
+import torch
+from detectron2.config import CfgNode, get_cfg
+
+from ..config import add_agmm_config, upgrade_renamed_values
+from .errors import InputError
+
+__all__ = ["adapt_to_machine", "build_config"]
+
+logger = logging.getLogger(__name__)
+
+Overrides = Union[Sequence, Mapping[str, object]]
+
+
+def _override_list(opts: Overrides) -> List[str]:
+    """``["KEY", value, ...]`` or ``{"KEY": value}`` -> yacs's flat list of strings."""
+    items = list(opts.items()) if isinstance(opts, Mapping) else None
+    flat = [x for kv in items for x in kv] if items is not None else list(opts)
+    if len(flat) % 2:
+        raise InputError(f"config overrides must come in KEY VALUE pairs, got {len(flat)} items: "
+                         f"{flat}")
+    # yacs parses strings with literal_eval; a value given as a Python object is passed as its repr
+    # ("('my_train',)", "0.01"), so that the notebook's 100 and the command line's "100" agree.
+    return [x if isinstance(x, str) else repr(x) for x in flat]
+
+
+def build_config(config_file, opts: Overrides = ()) -> CfgNode:
+    """The frozen config of ``config_file`` with ``opts`` applied.
+
+    Args:
+        config_file: a YAML file of this project (or of your own, with ``_BASE_`` paths relative
+            to it).
+        opts: overrides, as a flat list ``["SOLVER.MAX_ITER", "100", ...]`` (the command line's
+            form) or a dict ``{"SOLVER.MAX_ITER": 100}``.
+
+    Raises InputError (one line) for a missing file, an unknown key or a value of the wrong
+    type. MODEL.AGMM values that were renamed are replaced by their new names, with a warning.
+    """
+    if not os.path.isfile(config_file):
+        raise InputError(f"--config-file {str(config_file)!r}: no such file")
+    cfg = get_cfg()
+    add_agmm_config(cfg)
+    try:
+        cfg.merge_from_file(str(config_file))
+        cfg.merge_from_list(_override_list(opts))
+    except (KeyError, AssertionError, ValueError) as e:  # yacs: unknown key, odd list, bad type
+        raise InputError(f"{config_file} + overrides: {e.args[0]}") from None
+    for note in upgrade_renamed_values(cfg):
+        logger.warning(note)
+    cfg.freeze()
+    return cfg
+
+
+def adapt_to_machine(cfg: CfgNode) -> Tuple[CfgNode, List[str]]:
+    """A frozen copy of ``cfg`` that runs on this machine, and a note per changed setting.
+
+    Without CUDA, ``MODEL.DEVICE cuda`` becomes ``cpu`` and SyncBN becomes BN (torch's
+    SyncBatchNorm runs on GPUs only; across CPU processes each one then normalizes alone).
+    """
+    cfg = cfg.clone()
+    cfg.defrost()
+    notes = []
+    if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
+        notes.append(f"MODEL.DEVICE {cfg.MODEL.DEVICE} -> cpu: CUDA is not available")
+        cfg.MODEL.DEVICE = "cpu"
+    if cfg.MODEL.DEVICE == "cpu":
+        for node in (cfg.MODEL.RESNETS, cfg.MODEL.SEM_SEG_HEAD):
+            if node.NORM == "SyncBN":
+                node.NORM = "BN"
+                notes.append("SyncBN -> BN on the CPU")
+    cfg.freeze()
+    return cfg, sorted(set(notes))
