@@ -95,6 +95,9 @@ def _add_solver_test_config(cfg):
     cfg.TEST.SLIDING_WINDOW.SIZE = []
     # Fraction of a window's side shared with the next window (2/3 in the Cityscapes recipe).
     cfg.TEST.SLIDING_WINDOW.OVERLAP = 2.0 / 3.0
+    # A dense evaluation label value that is neither a class id nor the ignore value: "error"
+    # stops evaluation naming the file; "ignore" counts those pixels as ignored (logged).
+    cfg.TEST.OUT_OF_RANGE_LABELS = "error"
 
 
 def upgrade_renamed_values(cfg) -> List[str]:

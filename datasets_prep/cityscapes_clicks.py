@@ -60,6 +60,8 @@ def make_train_ids(root, split: str = "train", out_root=None) -> int:
     """
     out_root = Path(out_root or root)
     files = dense_files(Path(root) / "gtFine" / split, LABEL_ID_SUFFIX)
+    if not files:
+        raise FileNotFoundError(f"{Path(root) / 'gtFine' / split}: no *{LABEL_ID_SUFFIX} file")
     for key, path in files:
         train_ids = label_ids_to_train_ids(read_label(path))
         write_label_png(out_root / "gtFine" / split / f"{key}{TRAIN_ID_SUFFIX}", train_ids)
@@ -81,10 +83,14 @@ def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out
     The split folder also gets ``image_classes.json``: each frame's train ids, 255 excluded.
     Returns {"folder": output folder, "images": count, "clicks": total clicks written}.
     """
+    if clicks < 1:
+        raise ValueError(f"--clicks {clicks}: expected at least 1 click per image")
     out_root = Path(out_root or root)
     gt_dir = Path(root) / "gtFine" / split
     keys = sorted({k for suffix in (LABEL_ID_SUFFIX, TRAIN_ID_SUFFIX)
                    for k, _ in dense_files(gt_dir, suffix)})
+    if not keys:
+        raise FileNotFoundError(f"{gt_dir}: no *{TRAIN_ID_SUFFIX} or *{LABEL_ID_SUFFIX} file")
     out = out_root / clicks_folder(clicks, seed)
     total, image_classes = 0, {}
     with atomic_write(out / split, folder=True, overwrite=overwrite) as tmp:

@@ -28,8 +28,10 @@ from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
 def dense_image_classes(dense_dir, ignore: Sequence[int] = (255,),
                         suffix: str = ".png") -> Dict[str, List[int]]:
     """{key: classes} of every ``*<suffix>`` label under ``dense_dir``, ``ignore`` values excluded."""
-    return {key: present_classes(read_label(path), ignore)
-            for key, path in dense_files(dense_dir, suffix)}
+    files = dense_files(dense_dir, suffix)
+    if not files:
+        raise FileNotFoundError(f"{dense_dir}: no *{suffix} label file in it or its sub-folders")
+    return {key: present_classes(read_label(path), ignore) for key, path in files}
 
 
 def xml_image_classes(xml_dir) -> Dict[str, List[int]]:

@@ -78,9 +78,13 @@ def render_points(points_json, out_dir, image_dir, background_json=None, *, radi
     The folder appears at once when complete. Returns counts: written, missing_image,
     clicks_dropped (outside their image).
     """
+    if radius < 0:
+        raise ValueError(f"--radius {radius}: expected 0 or more")
     points = json.loads(Path(points_json).read_text())
     background = json.loads(Path(background_json).read_text()) if background_json else {}
     keys = sorted(points) if ids is None else list(ids)
+    if not keys:
+        raise ValueError(f"{points_json}: holds no image id with clicks")
     stats = {"written": 0, "missing_image": 0, "clicks_dropped": 0}
     with atomic_write(out_dir, folder=True, overwrite=overwrite) as tmp:
         for key in keys:
@@ -94,6 +98,9 @@ def render_points(points_json, out_dir, image_dir, background_json=None, *, radi
             stats["clicks_dropped"] += len(obj) + len(bg) - kept
             write_label_png(tmp / f"{key}.png", render_label(obj, bg, h, w, radius), palette=True)
             stats["written"] += 1
+        if not stats["written"]:
+            raise FileNotFoundError(f"{image_dir}: none of the {len(keys)} image ids of "
+                                    f"{points_json} has an image ({image_ext}); nothing written")
     if stats["missing_image"]:
         logger.warning("%d image ids have no %s under %s", stats["missing_image"], image_ext, image_dir)
     return stats

@@ -97,8 +97,13 @@ def render_scribbles(xml_dir, out_dir, image_dir=None, *, thickness: int = 3,
     is the truth), else from the XML's <size>. Returns counts: written, no_size.
     """
     stats = {"written": 0, "no_size": 0}
+    if thickness < 1:
+        raise ValueError(f"--thickness {thickness}: expected 1 or more pixels")
+    xmls = sorted(Path(xml_dir).glob("*.xml"))
+    if not xmls:
+        raise FileNotFoundError(f"{xml_dir}: no *.xml scribble file")
     with atomic_write(out_dir, folder=True, overwrite=overwrite) as tmp:
-        for xml in sorted(Path(xml_dir).glob("*.xml")):
+        for xml in xmls:
             size, scribbles = parse_scribble_xml(xml)
             image = Path(image_dir) / f"{xml.stem}{image_ext}" if image_dir is not None else None
             if image is not None and image.is_file():

@@ -108,7 +108,7 @@ def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path)
         (out / "image_classes.json").write_text('{"a": [0, 1], "b": [0, 9], "sub/c": [0]}')
         report = check_dataset("agmm_test_gen_clicks")
         assert report["problems"]["image_classes_out_of_range"] == 1
-        assert report["problems"]["sparse_class_not_in_image_classes"] >= 1
+        assert report["warnings"]["sparse_class_not_in_image_classes"] >= 1
     finally:
         DatasetCatalog.remove("agmm_test_gen_clicks")
         MetadataCatalog.remove("agmm_test_gen_clicks")

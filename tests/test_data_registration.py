@@ -179,7 +179,7 @@ def test_voc_image_classes_from_xml_json_or_none(voc_without_dense):
     # the random point labels click classes the XML does not list: the checker sees it
     report = check_dataset("agmm_test_voc_xml")
     assert report["images_with_image_classes"] == 3
-    assert report["problems"]["sparse_class_not_in_image_classes"] >= 1
+    assert report["warnings"]["sparse_class_not_in_image_classes"] >= 1
     assert "not in its image_classes" in report["examples"]["sparse_class_not_in_image_classes"][0]
 
     register_voc_sparse("agmm_test_voc_dense", voc, kind="point", image_classes="dense")

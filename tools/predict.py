@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import InputError, build_config, predict_folder
+from agmm_d2.engine import InputError, build_config, predict_folder, setup_console_logging
 from agmm_d2.utils.cli import exit_status_of
 
 
@@ -35,6 +35,7 @@ def parse_args(argv=None):
 
 
 def run(args) -> int:
+    setup_console_logging()
     cfg = build_config(args.config_file, args.opts)
     if not cfg.MODEL.WEIGHTS:
         raise InputError("MODEL.WEIGHTS is empty: give the trained model, e.g. "

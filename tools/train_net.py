@@ -12,15 +12,17 @@
 
 ``--num-gpus N`` starts N processes per machine (NCCL on GPUs; on a machine without CUDA,
 gloo on the CPU with plain BatchNorm). ``--register`` runs your registration code (a ``.py`` file
-or a module) in every process before the config is used. Everything else is in agmm_d2.engine.
+or a module) in every process before the config is used. Before any process starts, the inputs
+are checked and the datasets' files scanned (``--skip-data-check`` skips the scan); a problem
+stops the run with exit status 2. Everything else is in agmm_d2.engine.
 """
 import sys
 
 # agmm_d2 before detectron2: it silences the torch.jit warnings that detectron2's imports raise,
 # and registers the meta-architecture, the head and the built-in datasets.
 from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import (InputError, build_config, check_inputs, leave_worker_process,
-                            run_registrations, setup_run, train_or_evaluate)
+from agmm_d2.engine import (InputError, build_config, check_data, check_inputs,
+                            leave_worker_process, run_registrations, setup_run, train_or_evaluate)
 from detectron2.engine import default_argument_parser, launch
 
 
@@ -29,6 +31,9 @@ def argument_parser():
     parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
                         help="dataset registration code to run in every process before the "
                              "config is used (repeatable)")
+    parser.add_argument("--skip-data-check", action="store_true",
+                        help="do not scan the datasets' files before the run (they are scanned "
+                             "by default; the result is cached per file)")
     return parser
 
 
@@ -46,8 +51,12 @@ def cli(argv=None) -> int:
     args = argument_parser().parse_args(argv)
     try:
         run_registrations(args.register)
-        check_inputs(build_config(args.config_file, args.opts), eval_only=args.eval_only,
-                     resume=args.resume)
+        cfg = build_config(args.config_file, args.opts)
+        notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume)
+        if not args.skip_data_check:
+            notes += check_data(cfg, eval_only=args.eval_only)
+        for note in notes:
+            print(f"train_net.py: warning: {note}", file=sys.stderr)
         launch(main, args.num_gpus, num_machines=args.num_machines,
                machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
     except (InputError, DatasetLayoutError) as e:

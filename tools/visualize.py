@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import InputError, build_config, check_registered, draw_panels
+from agmm_d2.engine import (InputError, build_config, check_registered, draw_panels,
+                            setup_console_logging)
 from agmm_d2.engine.predictor import save_png
 from agmm_d2.utils.cli import exit_status_of
 from detectron2.data import DatasetCatalog
@@ -41,6 +42,7 @@ def parse_args(argv=None):
 
 
 def run(args) -> int:
+    setup_console_logging()
     cfg = build_config(args.config_file, args.opts)
     weights = cfg.MODEL.WEIGHTS
     if not weights or ("://" not in weights and not os.path.isfile(weights)):

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from ..utils.panels import PanelMaker
 from .checkpoint import load_weights
-from .checks import check_inputs, check_registered
+from .checks import check_data, check_inputs, check_registered
 from .config import adapt_to_machine
 from .errors import InputError
 from .launch import leave_worker_process
@@ -139,8 +139,16 @@ def _run(job: _Job, num_processes: int, progress: bool):
     return _saved_results(job.cfg, start)
 
 
+def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool) -> None:
+    notes = check_inputs(cfg, eval_only=eval_only, resume=resume)
+    if scan:
+        notes += check_data(cfg, eval_only=eval_only)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+
+
 def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequence[str] = (),
-          progress: bool = True):
+          check_data: bool = True, progress: bool = True):
     """Train ``cfg`` and evaluate the final model on ``DATASETS.TEST``; returns the results
     (``results["sem_seg"]["mIoU"]`` for one test set).
 
@@ -150,20 +158,23 @@ def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequen
             (N GPUs, or gloo on the CPU). Datasets registered here reach them by themselves.
         resume: continue from the last checkpoint in ``OUTPUT_DIR``.
         register: registration modules or ``.py`` files to run first, in every process.
+        check_data: scan the datasets' files first (``agmm_d2.data.scan``; cached per file).
         progress: progress bars here, or the run's log followed here from N processes.
+
+    Raises InputError (one message) for inputs that cannot work, before any process starts.
     """
     run_registrations(register)
-    check_inputs(cfg, eval_only=False, resume=resume)
+    _preflight(cfg, eval_only=False, resume=resume, scan=check_data)
     return _run(_Job(cfg, False, resume, tuple(register)), num_processes, progress)
 
 
 def evaluate(cfg, weights: Optional[PathLike] = None, *, num_processes: int = 1,
-             register: Sequence[str] = (), progress: bool = True):
+             register: Sequence[str] = (), check_data: bool = True, progress: bool = True):
     """Evaluate ``weights`` (default: ``resolve_weights``) on ``DATASETS.TEST``; returns the
     results as ``train`` does. Arguments as in ``train``."""
     run_registrations(register)
     cfg = _with_weights(cfg, resolve_weights(cfg, weights))
-    check_inputs(cfg, eval_only=True, resume=False)
+    _preflight(cfg, eval_only=True, resume=False, scan=check_data)
     return _run(_Job(cfg, True, False, tuple(register)), num_processes, progress)
 
 
@@ -195,7 +206,8 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
     bar = tqdm(total=len(files), unit="img", desc="predict", disable=not progress)
     for start in range(0, len(files), batch_size):
         chunk, images = [], []
-        for (path, _), name in zip(files[start:start + batch_size], names[start:start + batch_size]):
+        batch = slice(start, start + batch_size)
+        for (path, _), name in zip(files[batch], names[batch]):
             try:
                 images.append(read_image(str(path), format=cfg.INPUT.FORMAT))
                 chunk.append(name)
@@ -206,13 +218,14 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
             for folder, array in (("ids", ids), ("color", palette[ids])):
                 save_png(array, out / folder / name)
                 report.written.append(out / folder / name)
-        bar.update(len(files[start:start + batch_size]))
+        bar.update(len(files[batch]))
     bar.close()
     return report
 
 
 def draw_panels(cfg, dataset: Optional[str] = None, indices: Sequence[int] = (0,),
-                weights: Optional[PathLike] = None, classes: Sequence[str] = ()) -> List[np.ndarray]:
+                weights: Optional[PathLike] = None,
+                classes: Sequence[str] = ()) -> List[np.ndarray]:
     """Panels (image, sparse labels, dense labels, prediction, GMM response R of ``classes``)
     of the images at ``indices`` of ``dataset`` (default: ``DATASETS.TRAIN[0]``), as (H, W, 3)
     uint8 RGB arrays; see ``agmm_d2.utils.panels``."""

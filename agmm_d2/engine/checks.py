@@ -1,15 +1,21 @@
 """Checks of a run's inputs before any process starts: each problem is one InputError line."""
 import difflib
 import os
+from typing import List
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
+from detectron2.modeling import build_model
 
 from ..config import RENAMED_VALUES
+from ..data.scan import default_cache_dir, scan_records
+from ..evaluation import OUT_OF_RANGE_CHOICES
 from ..modeling.agmm_loss import FEATURE_NORMS, PROTO_REDUCTIONS, VARIANCES
 from ..modeling.meta_arch import ABSENT_SOURCES
+from .checkpoint import load_weights, resume_checkpoint
+from .config import adapt_to_machine
 from .errors import InputError
 
-__all__ = ["check_inputs", "check_registered"]
+__all__ = ["check_data", "check_inputs", "check_output_dir", "check_registered", "check_weights"]
 
 _CHOICES = {"VARIANCE": VARIANCES, "PROTO_REDUCTION": PROTO_REDUCTIONS,
             "ABSENT_FROM": ABSENT_SOURCES, "FEATURE_NORM": FEATURE_NORMS}
@@ -24,15 +30,19 @@ def check_registered(name: str, what: str) -> None:
         raise InputError(f"{what}: dataset {name!r} is not registered{hint}")
 
 
-def check_inputs(cfg, *, eval_only: bool, resume: bool) -> None:
-    """Raise InputError (or DatasetLayoutError) for options, datasets, class counts and weights
-    that cannot work, before any process is started."""
+def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
+    """Raise InputError (or DatasetLayoutError) for options, datasets, class counts, the output
+    folder and weights that cannot work, before any process is started. Returns notes to show
+    (e.g. a resumption from an earlier checkpoint than the last)."""
     agmm = cfg.MODEL.AGMM
     for key, allowed in _CHOICES.items():
         if agmm[key] not in allowed:
             renamed = RENAMED_VALUES.get(key, {}).get(agmm[key])
             hint = f" ({agmm[key]!r} is now called {renamed!r})" if renamed else ""
             raise InputError(f"MODEL.AGMM.{key} is {agmm[key]!r}; expected one of {allowed}{hint}")
+    if cfg.TEST.OUT_OF_RANGE_LABELS not in OUT_OF_RANGE_CHOICES:
+        raise InputError(f"TEST.OUT_OF_RANGE_LABELS is {cfg.TEST.OUT_OF_RANGE_LABELS!r}; "
+                         f"expected one of {OUT_OF_RANGE_CHOICES}")
     used = [("DATASETS.TEST", name) for name in cfg.DATASETS.TEST]
     if not eval_only:
         used = [("DATASETS.TRAIN", name) for name in cfg.DATASETS.TRAIN] + used
@@ -59,8 +69,65 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> None:
                     f"{lacking[0]}; write them with datasets_prep/image_classes.py (README, "
                     "Datasets) or set MODEL.AGMM.ABSENT_FROM sparse_classes")
 
+    check_output_dir(cfg.OUTPUT_DIR)
+    return check_weights(cfg, eval_only=eval_only, resume=resume)
+
+
+def check_output_dir(output_dir: str) -> None:
+    """Raise InputError unless ``output_dir`` exists as a folder or can be created."""
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"OUTPUT_DIR {output_dir!r}: cannot be created ({e.strerror or e})") \
+            from None
+
+
+def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:
+    """Raise InputError (CheckpointError) for weights the run cannot load: a missing
+    MODEL.WEIGHTS file, a file that is not a checkpoint or matches none of the model's
+    parameters, or ``resume`` with no readable checkpoint. Returns notes to show (a resumption
+    from an earlier checkpoint than the last); warnings of a partial match are logged."""
+    if resume:
+        chosen, note = resume_checkpoint(cfg.OUTPUT_DIR)
+        if chosen is not None:
+            return [note] if note else []
     weights = cfg.MODEL.WEIGHTS
-    resuming = resume and os.path.isfile(os.path.join(cfg.OUTPUT_DIR, "last_checkpoint"))
-    if weights and "://" not in weights and not resuming and not os.path.isfile(weights):
+    if not weights or "://" in weights:
+        return []
+    if not os.path.isfile(weights):
         raise InputError(f"MODEL.WEIGHTS {weights!r}: no such file "
                          "(use MODEL.WEIGHTS \"\" to train from scratch)")
+    model = build_model(adapt_to_machine(cfg)[0])
+    load_weights(model, weights, expect_complete=eval_only)
+    return []
+
+
+def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
+    """Scan the files of the datasets the run uses (``agmm_d2.data.scan``) and raise InputError
+    with the first few broken files and a count; returns warnings to show.
+
+    Training sets: images decode, the labels the mapper reads are single-channel, of their
+    image's size, with class ids, the unlabeled or the ignore value, and some pixel is annotated.
+    Test sets: images decode, dense labels hold class ids or the ignore value (any value with
+    ``TEST.OUT_OF_RANGE_LABELS ignore``).
+    """
+    cache_dir = default_cache_dir() if cache_dir is None else cache_dir
+    num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES
+    roles = [("DATASETS.TEST", "test", name) for name in cfg.DATASETS.TEST]
+    if not eval_only:
+        roles = [("DATASETS.TRAIN", "train", name) for name in cfg.DATASETS.TRAIN] + roles
+    warnings = []
+    for key, role, name in roles:
+        meta = MetadataCatalog.get(name)
+        report = scan_records(
+            name, DatasetCatalog.get(name), num_classes=num_classes, role=role,
+            ignore_label=meta.get("ignore_label", 255),
+            unlabeled_value=meta.get("unlabeled_value", cfg.INPUT.SPARSE_UNLABELED_VALUE),
+            allow_values_outside=cfg.TEST.OUT_OF_RANGE_LABELS == "ignore", cache_dir=cache_dir)
+        if not report.ok:
+            raise InputError(report.summary(key) + "\nFix or remove these files (check them with "
+                             "datasets_prep/check.py), or skip this check with "
+                             "--skip-data-check (check_data=False in the Python API).")
+        if report.warnings:
+            warnings.append(report.summary(key, warnings=True))
+    return warnings

@@ -1,6 +1,7 @@
 """The start of every run, in every process: logging, environment, seeds, the adapted config."""
 import argparse
 import logging
+import sys
 from typing import Optional
 
 from detectron2.engine import default_setup
@@ -9,7 +10,7 @@ from detectron2.utils.logger import setup_logger
 
 from .config import adapt_to_machine
 
-__all__ = ["setup_run"]
+__all__ = ["setup_console_logging", "setup_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,20 @@ def _forget_earlier_runs() -> None:
     for name in RUN_LOGGERS:
         logging.getLogger(name).handlers.clear()
     setup_logger.cache_clear()
+
+
+def setup_console_logging(level: int = logging.WARNING) -> None:
+    """Messages of ``level`` and above of the run loggers to stderr, for a tool that runs no
+    training (predict.py, visualize.py): e.g. a checkpoint that fits the model only in part."""
+    _forget_earlier_runs()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
+    for name in RUN_LOGGERS:
+        logger_ = logging.getLogger(name)
+        logger_.setLevel(level)
+        logger_.propagate = False
+        logger_.addHandler(handler)
 
 
 def setup_run(cfg, args: Optional[argparse.Namespace] = None):

@@ -4,17 +4,16 @@ import os
 import weakref
 
 import torch
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import build_detection_train_loader
 from detectron2.engine import (AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase,
                                create_ddp_model)
-from detectron2.evaluation import SemSegEvaluator
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
 
 from ..data.sparse_mapper import SparseSemSegDatasetMapper
-from ..evaluation import format_iou_table, load_dense_label
+from ..evaluation import CheckedSemSegEvaluator, format_iou_table
+from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
 
 __all__ = ["Trainer", "train_or_evaluate"]
@@ -23,8 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class Trainer(DefaultTrainer):
-    """DefaultTrainer with the sparse-label mapper, SemSegEvaluator, a head lr multiplier,
-    the poly schedule, and DistributedDataParallel on the CPU.
+    """DefaultTrainer with the sparse-label mapper, a checked SemSegEvaluator, a head lr
+    multiplier, the poly schedule, a guarded checkpointer, and DistributedDataParallel on the CPU.
 
     ``show_progress`` (a class attribute, False here) adds progress bars of training and
     evaluation in the main process: the Python API sets it, the command line keeps the log.
@@ -46,8 +45,9 @@ class Trainer(DefaultTrainer):
         self._trainer = (AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(
             model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        self.checkpointer = DetectionCheckpointer(model, cfg.OUTPUT_DIR,
-                                                  trainer=weakref.proxy(self))
+        # MODEL.WEIGHTS may hold only part of the model (an ImageNet backbone).
+        self.checkpointer = GuardedCheckpointer(model, cfg.OUTPUT_DIR, expect_complete=False,
+                                                trainer=weakref.proxy(self))
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
@@ -74,8 +74,8 @@ class Trainer(DefaultTrainer):
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
         output_folder = output_folder or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name)
-        return SemSegEvaluator(dataset_name, distributed=True, output_dir=output_folder,
-                               sem_seg_loading_fn=load_dense_label)
+        return CheckedSemSegEvaluator(dataset_name, distributed=True, output_dir=output_folder,
+                                      out_of_range=cfg.TEST.OUT_OF_RANGE_LABELS)
 
     @classmethod
     def build_optimizer(cls, cfg, model):
@@ -104,8 +104,9 @@ class Trainer(DefaultTrainer):
         results = super().test(cfg, model, evaluators)
         if comm.is_main_process():
             by_dataset = {cfg.DATASETS.TEST[0]: results} if len(cfg.DATASETS.TEST) == 1 else results
+            table_logger = logging.getLogger("detectron2")
             for name, result in by_dataset.items():
-                logging.getLogger("detectron2").info("%s", format_iou_table(name, result["sem_seg"]))
+                table_logger.info("%s", format_iou_table(name, result["sem_seg"]))
         return results
 
 
@@ -118,7 +119,7 @@ def train_or_evaluate(cfg, *, eval_only: bool, resume: bool, trainer_class=Train
     """
     if eval_only:
         model = trainer_class.build_model(cfg)
-        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
+        GuardedCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
             cfg.MODEL.WEIGHTS, resume=resume)
         return trainer_class.test(cfg, model)
     trainer = trainer_class(cfg)

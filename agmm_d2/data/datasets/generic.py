@@ -144,8 +144,9 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
     else:
         keys = [k for k in images if all(k in index for index in labels.values())]
         if len(keys) < len(images):
-            logger.warning("%d of %d images under %s have no label file and are skipped",
-                           len(images) - len(keys), len(images), image_root)
+            unpaired = [str(images[k]) for k in images if k not in set(keys)]
+            logger.warning("%d of %d images under %s have no label file and are skipped, e.g. "
+                           "%s", len(unpaired), len(images), image_root, unpaired[0])
     if not keys:
         raise DatasetLayoutError(f"{image_root}: no *{image_ext} image found with its label files")
 
@@ -162,9 +163,12 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
 
     dicts = []
     for key in keys:
-        with Image.open(images[key]) as im:
-            width, height = im.size
-        record = {"file_name": str(images[key]), "image_id": key, "height": height, "width": width}
+        record = {"file_name": str(images[key]), "image_id": key}
+        try:
+            with Image.open(images[key]) as im:
+                record["width"], record["height"] = im.size
+        except Exception:  # PIL raises several types; the data scan reports the file
+            pass
         for field, index in labels.items():
             record[field] = str(index[key])
         if "sparse_seg_file_name" in record:
@@ -212,5 +216,27 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
         image_root=str(image_root),
         sem_seg_root=str(dense_root) if dense_root is not None else None,
         sparse_seg_root=str(sparse_root) if sparse_root is not None else None,
+        # How files are paired, for unpaired_images (datasets_prep/check.py).
+        image_ext=image_ext, label_ext=label_ext, sparse_ext=sparse_ext or label_ext,
+        split_file=str(split_file) if split_file is not None else None,
         **metadata,
     )
+
+
+def unpaired_images(metadata) -> List[str]:
+    """Images under a dataset's ``image_root`` that its registration skips for lack of a label
+    file (pairing by key; a split file makes a missing label an error instead). ``metadata``
+    is the MetadataCatalog entry set by ``register_sparse_sem_seg``; other datasets give []."""
+    meta = metadata.as_dict() if hasattr(metadata, "as_dict") else dict(metadata)
+    if meta.get("split_file") or "image_ext" not in meta:
+        return []
+    image_root = Path(meta["image_root"])
+    if not image_root.is_dir():
+        return []
+    images = _index(image_root, meta["image_ext"])
+    keys = set(images)
+    for root, ext in ((meta.get("sparse_seg_root"), meta["sparse_ext"]),
+                      (meta.get("sem_seg_root"), meta["label_ext"])):
+        if root is not None and Path(root).is_dir():
+            keys &= set(_index(Path(root), ext))
+    return [str(images[k]) for k in images if k not in keys]

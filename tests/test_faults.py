@@ -1,0 +1,443 @@
+"""Broken inputs and faults against the tools, one group per kind of failure:
+
+1. results that would be silently wrong, 2. bad files that would be found hours late,
+3. outputs that would be lost or unreadable, 4. checkpoints and weights loaded without a guard,
+5. tools that would accept nonsense or miss problems;
+and the cases that already worked, so that none regresses.
+
+The tests drive the command-line tools (in-process where the tool allows it, for speed), so they
+check what a user sees: the exit status and the message.
+"""
+import importlib.util
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from detectron2.data import DatasetCatalog, MetadataCatalog
+from PIL import Image
+
+from agmm_d2.data import register_sparse_sem_seg
+from agmm_d2.data.synthetic import CLASSES, generate
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = str(REPO / "configs" / "synthetic_demo.yaml")
+# The demo architecture, narrower, on 64-px images: seconds per run (as in test_train_net.py).
+TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
+        "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
+        "MODEL.RESNETS.STEM_OUT_CHANNELS", "8", "SOLVER.MAX_ITER", "2"]
+DATASETS = ["DATASETS.TRAIN", "('fault_train',)", "DATASETS.TEST", "('fault_val',)"]
+
+
+def _script(name):
+    """A tool's script imported as a module (its folder on the path while it loads, as when it
+    runs, for tools of earlier versions that import their neighbours)."""
+    path = REPO / ("tools" if name in ("train_net", "predict") else "datasets_prep") / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"fault_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+@pytest.fixture(scope="module")
+def train_net():
+    return _script("train_net")
+
+
+@pytest.fixture(scope="module")
+def predict():
+    return _script("predict")
+
+
+@pytest.fixture(autouse=True)
+def scan_cache(tmp_path, monkeypatch):
+    """A scan cache of this test's own (a shared one would hide a file read once before)."""
+    monkeypatch.setenv("AGMM_D2_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def data(tiny_synthetic, tmp_path):
+    """A copy of the tiny synthetic set (12 train / 6 val, 64 px) registered as fault_train
+    (point labels) and fault_val (dense labels); the test may break its files."""
+    root = tmp_path / "data"
+    shutil.copytree(tiny_synthetic / "agmm_synthetic", root)
+    register_sparse_sem_seg("fault_train", root / "images" / "train", root / "point" / "train",
+                            classes=CLASSES, image_ext=".png")
+    register_sparse_sem_seg("fault_val", root / "images" / "val", None, root / "dense" / "val",
+                            classes=CLASSES, image_ext=".png")
+    yield root
+    for name in ("fault_train", "fault_val"):
+        DatasetCatalog.remove(name)
+        MetadataCatalog.remove(name)
+
+
+def _run(train_net, capsys, *opts, flags=()):
+    """train_net.cli in this process (one process: it trains here) with ``flags`` and the config
+    overrides ``opts``; (status, stderr)."""
+    status = train_net.cli([*flags, "--config-file", DEMO, *TINY, *DATASETS, *map(str, opts)])
+    return status, capsys.readouterr().err
+
+
+def _tool(name, *args):
+    return subprocess.run([sys.executable, str(REPO / "datasets_prep" / f"{name}.py"),
+                           *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def _write(path, array, mode=None):
+    Image.fromarray(np.asarray(array, np.uint8), mode=mode).save(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Silently wrong results
+# ---------------------------------------------------------------------------------------------
+def test_eval_label_value_outside_the_classes_stops_with_the_file(train_net, data, capsys,
+                                                                  tmp_path):
+    bad = data / "dense" / "val" / "0002.png"
+    label = np.asarray(Image.open(bad)).copy()
+    label[:4, :4] = 9  # 6 classes, ignore 255: 9 is neither
+    _write(bad, label)
+    status, err = _run(train_net, capsys, "OUTPUT_DIR", tmp_path / "run")
+    assert status == 2 and str(bad) in err and "label values [9]" in err
+    assert not (tmp_path / "run" / "model_final.pth").exists()
+
+
+def test_eval_label_outside_counted_as_ignored_when_asked(train_net, data, capsys, tmp_path):
+    bad = data / "dense" / "val" / "0002.png"
+    label = np.asarray(Image.open(bad)).copy()
+    label[:4, :4] = 9
+    _write(bad, label)
+    status, _ = _run(train_net, capsys, "TEST.OUT_OF_RANGE_LABELS", "ignore",
+                     "OUTPUT_DIR", tmp_path / "run")
+    assert status == 0
+    log = (tmp_path / "run" / "log.txt").read_text()
+    assert "16 pixels hold label values outside the classes" in log
+    assert "of which 16 with values outside the classes" in log  # the mIoU table says it
+    metrics = torch.load(tmp_path / "run" / "inference" / "fault_val" / "sem_seg_evaluation.pth",
+                         weights_only=False)
+    assert metrics["out_of_range_pixels"] == 16 and metrics["ignored_pixels"] >= 16
+
+
+def test_evaluator_checks_labels_without_the_scan(data, tmp_path):
+    """--skip-data-check leaves the evaluator's own check: it names the file."""
+    from agmm_d2.evaluation import CheckedSemSegEvaluator
+
+    bad = data / "dense" / "val" / "0001.png"
+    label = np.asarray(Image.open(bad)).copy()
+    label[0, 0] = 7
+    _write(bad, label)
+    evaluator = CheckedSemSegEvaluator("fault_val", distributed=False)
+    evaluator.reset()
+    record = next(r for r in DatasetCatalog.get("fault_val") if r["sem_seg_file_name"] == str(bad))
+    output = {"sem_seg": torch.zeros(len(CLASSES), 64, 64)}
+    with pytest.raises(ValueError, match=f"{bad}: dense label values \\[7\\]"):
+        evaluator.process([record], [output])
+
+
+def test_training_set_without_any_annotation_stops(train_net, data, capsys, tmp_path):
+    for path in (data / "point" / "train").glob("*.png"):
+        _write(path, np.full((64, 64), 255))
+    status, err = _run(train_net, capsys, "OUTPUT_DIR", tmp_path / "run")
+    assert status == 2 and "annotates any pixel" in err and "nothing to learn from" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Bad files found before the first iteration, not hours into the run
+# ---------------------------------------------------------------------------------------------
+def _rgb_label(path):
+    _write(path, np.zeros((64, 64, 3)), mode="RGB")
+
+
+def _value_over_k(path):
+    label = np.asarray(Image.open(path)).copy()
+    label[10, 10] = 6
+    _write(path, label)
+
+
+def _other_size(path):
+    _write(path, np.full((32, 64), 255))
+
+
+def _truncated_image(path):
+    path.write_bytes(path.read_bytes()[:200])
+
+
+def _not_an_image(path):
+    path.write_text("not an image")
+
+
+@pytest.mark.parametrize("which,fault,message", [
+    ("point/train/0003.png", _rgb_label, "mode RGB"),
+    ("point/train/0003.png", _value_over_k, "label values [6]"),
+    ("point/train/0003.png", _other_size, "label is 64x32 (WxH) but its image"),
+    ("images/train/0003.png", _truncated_image, "cannot decode the image"),
+    ("images/train/0003.png", _not_an_image, "cannot decode the image"),
+])
+def test_bad_training_file_is_found_before_the_run(train_net, data, capsys, tmp_path, which,
+                                                   fault, message):
+    fault(data / which)
+    status, err = _run(train_net, capsys, "OUTPUT_DIR", tmp_path / "run")
+    assert status == 2, err
+    assert f"{data / which}: " in err and message in err, err
+    assert "Traceback" not in err and not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_one_bad_label_among_300_stops_before_the_first_iteration(train_net, capsys, tmp_path):
+    root = generate(tmp_path / "d300", seed=5, n_train=300, n_val=4, size=32)
+    bad = root / "point" / "train" / "0123.png"
+    label = np.asarray(Image.open(bad)).copy()
+    label[5, 5] = 17
+    _write(bad, label)
+    register_sparse_sem_seg("fault_train", root / "images" / "train", root / "point" / "train",
+                            classes=CLASSES, image_ext=".png")
+    register_sparse_sem_seg("fault_val", root / "images" / "val", None, root / "dense" / "val",
+                            classes=CLASSES, image_ext=".png")
+    try:
+        status, err = _run(train_net, capsys, "INPUT.CROP.SIZE", "(32, 32)",
+                           "OUTPUT_DIR", tmp_path / "run")
+    finally:
+        for name in ("fault_train", "fault_val"):
+            DatasetCatalog.remove(name)
+            MetadataCatalog.remove(name)
+    assert status == 2 and f"{bad}: label values [17]" in err
+    assert "1 broken file(s) or problem(s) in 300 images" in err
+    assert not (tmp_path / "run" / "log.txt").exists()  # stopped before any process was set up
+
+
+def test_skip_data_check_skips_the_scan_not_the_evaluators_check(train_net, data, capsys,
+                                                                  tmp_path):
+    bad = data / "dense" / "val" / "0001.png"
+    label = np.asarray(Image.open(bad)).copy()
+    label[0, 0] = 7
+    _write(bad, label)
+    with pytest.raises(ValueError, match=f"{bad}: dense label values \\[7\\]"):
+        _run(train_net, capsys, "OUTPUT_DIR", tmp_path / "run", flags=["--skip-data-check"])
+    assert (tmp_path / "run" / "model_final.pth").is_file()  # it trained: no scan stopped it
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Outputs never overwritten by accident, and readable by others
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def weights(tiny_synthetic, tmp_path_factory):
+    """model_final.pth of the demo config trained for 2 iterations on the tiny dataset."""
+    out = tmp_path_factory.mktemp("fault_model")
+    env = dict(os.environ, DETECTRON2_DATASETS=str(tiny_synthetic), OMP_NUM_THREADS="1",
+               AGMM_D2_CACHE=str(out / "cache"))
+    result = subprocess.run([sys.executable, str(REPO / "tools" / "train_net.py"), "--config-file",
+                             DEMO, *TINY, "DATASETS.TEST", "()", "OUTPUT_DIR", str(out)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out / "model_final.pth"
+
+
+def _predict(predict, capsys, *args):
+    status = predict.main(["--config-file", DEMO, *map(str, args), *TINY])
+    return status, capsys.readouterr()
+
+
+def test_predict_refuses_a_non_empty_output(predict, tiny_synthetic, weights, capsys, tmp_path):
+    out = tmp_path / "pred"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    images = tiny_synthetic / "agmm_synthetic" / "images" / "val"
+    status, io = _predict(predict, capsys, "--input", images, "--output", out,
+                          "MODEL.WEIGHTS", weights)
+    assert status == 2 and "not empty" in io.err and "--overwrite" in io.err
+    status, io = _predict(predict, capsys, "--input", images, "--output", out, "--overwrite",
+                          "MODEL.WEIGHTS", weights)
+    assert status == 0 and (out / "keep.txt").read_text() == "mine"
+    assert len(list((out / "ids").glob("*.png"))) == 6
+
+
+def test_predict_names_cannot_collide(predict, tiny_synthetic, weights, capsys, tmp_path):
+    src = tiny_synthetic / "agmm_synthetic" / "images" / "val"
+    images = tmp_path / "in"
+    images.mkdir()
+    shutil.copy(src / "0000.png", images / "x.png")
+    Image.open(src / "0001.png").convert("RGB").save(images / "x.jpg")
+    out = tmp_path / "pred"
+    status, io = _predict(predict, capsys, "--input", images, "--output", out,
+                          "MODEL.WEIGHTS", weights)
+    assert status == 0, io.err
+    written = sorted(p.name for p in (out / "ids").iterdir())
+    assert written == ["x.jpg.png", "x.png.png"]
+    assert "wrote 2 predictions (4 files)" in io.out
+    # The same relative name from two --input folders: refused, with both paths.
+    other = tmp_path / "in2"
+    other.mkdir()
+    shutil.copy(src / "0002.png", other / "x.png")
+    status, io = _predict(predict, capsys, "--input", images / "x.png", "--input", other / "x.png",
+                          "--output", tmp_path / "pred2", "MODEL.WEIGHTS", weights)
+    assert status == 2 and str(images / "x.png") in io.err and str(other / "x.png") in io.err
+    assert not (tmp_path / "pred2").exists()
+
+
+def test_written_files_honour_the_umask(predict, tiny_synthetic, weights, capsys, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "pred"
+        status, _ = _predict(predict, capsys, "--input",
+                             tiny_synthetic / "agmm_synthetic" / "images" / "val", "--output", out,
+                             "MODEL.WEIGHTS", weights)
+        made = _tool("make_clicks", "--dense", tiny_synthetic / "agmm_synthetic" / "dense" / "train",
+                     "--out-root", tmp_path / "prep", "--clicks", 3)
+        root = generate(tmp_path / "gen", n_train=2, n_val=1, size=32)
+    finally:
+        os.umask(old)
+    assert status == 0 and made.returncode == 0, made.stderr
+    clicks = tmp_path / "prep" / "3clicks_seed0"
+    for path in (out / "ids" / "0000.png", clicks / "0000.png", clicks / "image_classes.json",
+                 root / "images" / "train" / "0000.png", root / ".complete"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    for folder in (out / "ids", clicks, root):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Checkpoints and weights loaded with a guard
+# ---------------------------------------------------------------------------------------------
+def test_weights_that_are_not_a_checkpoint(predict, train_net, data, capsys, tmp_path):
+    fake = tmp_path / "weights.pth"
+    fake.write_text("not a checkpoint")
+    status, io = _predict(predict, capsys, "--input", data / "images" / "val", "--output",
+                          tmp_path / "pred", "MODEL.WEIGHTS", fake)
+    assert status == 2 and f"{fake}: not a readable checkpoint" in io.err
+    assert io.err.strip().count("\n") == 0 and "weights_only" not in io.err
+    status, err = _run(train_net, capsys, "MODEL.WEIGHTS", fake, "OUTPUT_DIR", tmp_path / "eval",
+                       flags=["--eval-only"])
+    assert status == 2 and f"{fake}: not a readable checkpoint" in err
+
+
+def test_checkpoint_of_another_model_is_refused_or_warned(predict, data, weights, capsys,
+                                                          tmp_path):
+    other = tmp_path / "other.pth"
+    torch.save({"model": {"some.other.layer.weight": torch.zeros(3)}}, other)
+    status, io = _predict(predict, capsys, "--input", data / "images" / "val", "--output",
+                          tmp_path / "pred", "MODEL.WEIGHTS", other)
+    assert status == 2 and "none of the model's" in io.err and str(other) in io.err
+    state = torch.load(weights, weights_only=False)
+    few = {"model": {k: v for i, (k, v) in enumerate(state["model"].items()) if i < 5}}
+    part = tmp_path / "part.pth"
+    torch.save(few, part)
+    status, io = _predict(predict, capsys, "--input", data / "images" / "val", "--output",
+                          tmp_path / "pred3", "MODEL.WEIGHTS", part)
+    assert status == 0  # predictions are written, with a loud warning
+    assert "only 5 of the model's" in io.err + io.out
+
+
+def test_resume_from_a_truncated_or_missing_last_checkpoint(train_net, data, weights, capsys,
+                                                            tmp_path):
+    out = tmp_path / "run"
+    status, err = _run(train_net, capsys, "SOLVER.MAX_ITER", "4", "SOLVER.CHECKPOINT_PERIOD", "2",
+                       "DATASETS.TEST", "()", "OUTPUT_DIR", out)
+    assert status == 0, err
+    assert (out / "last_checkpoint").read_text() == "model_final.pth"
+    final = out / "model_final.pth"
+    final.write_bytes(final.read_bytes()[:1000])  # truncated
+    status, err = _run(train_net, capsys, "SOLVER.MAX_ITER", "4", "SOLVER.CHECKPOINT_PERIOD", "100",
+                       "DATASETS.TEST", "()", "OUTPUT_DIR", out, flags=["--resume"])
+    assert status == 0, err
+    assert "resuming from model_0000003.pth" in err  # the newest readable one, said before
+    log = (out / "log.txt").read_text()
+    assert "resuming from model_0000003.pth" in log and "Starting training from iteration 4" in log
+    (out / "last_checkpoint").write_text("model_9999999.pth")  # names a missing file
+    for p in out.glob("model_*.pth"):
+        p.unlink()
+    status, err = _run(train_net, capsys, "DATASETS.TEST", "()", "OUTPUT_DIR", out,
+                       flags=["--resume"])
+    assert status == 2 and "model_9999999.pth" in err and "the file does not exist" in err
+    assert err.strip().count("\n") == 0
+
+
+def test_output_dir_that_cannot_be_created(train_net, data, capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    status, err = _run(train_net, capsys, "OUTPUT_DIR", blocker / "run")
+    assert status == 2 and f"OUTPUT_DIR '{blocker / 'run'}': cannot be created" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Tools that refuse nonsense and find what is wrong
+# ---------------------------------------------------------------------------------------------
+def test_prep_tools_refuse_bad_counts_and_empty_inputs(tiny_synthetic, tmp_path):
+    dense = tiny_synthetic / "agmm_synthetic" / "dense" / "train"
+    for args, message in [(["--dense", dense, "--out-root", tmp_path, "--clicks", 0],
+                           "clicks is 0; expected at least 1"),
+                          (["--dense", dense, "--out-root", tmp_path, "--per-region", -2],
+                           "per_region is -2; expected at least 1"),
+                          (["--dense", tmp_path, "--out-root", tmp_path / "o", "--clicks", 5],
+                           "no *.png label file")]:
+        result = _tool("make_clicks", *args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().count("\n") == 0 and message in result.stderr
+        assert result.stderr.startswith("make_clicks.py: error: ")
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob("*clicks*"))
+
+
+def test_check_finds_a_missing_label_and_a_truncated_image(data, capsys):
+    check = _script("check")
+    (data / "point" / "train" / "0004.png").unlink()
+    _truncated_image(data / "images" / "train" / "0005.png")
+    assert check.main(["fault_train"]) == 1
+    report = capsys.readouterr().out
+    assert "missing_label" in report and "0004.png" in report
+    assert "unreadable_image" in report and "0005.png" in report
+
+
+def test_check_takes_a_folder_and_suggests_close_names(data, capsys):
+    check = _script("check")
+    status = check.main([str(data / "images" / "train"), "--sparse", str(data / "point" / "train"),
+                         "--num-classes", "6", "--image-ext", ".png"])
+    assert status == 0, capsys.readouterr().out
+    from agmm_d2.engine import InputError
+
+    with pytest.raises(InputError) as e:
+        check.main(["fault_trian"])
+    assert "did you mean fault_train" in str(e.value) and str(e.value).count(",") < 5
+
+
+# ---------------------------------------------------------------------------------------------
+# What already worked, kept from regressing
+# ---------------------------------------------------------------------------------------------
+def test_prep_tool_interrupted_leaves_nothing(tiny_synthetic, tmp_path, monkeypatch):
+    from agmm_d2.data import prep
+
+    calls = []
+
+    def failing(key, dense):
+        calls.append(key)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return dense
+
+    with pytest.raises(KeyboardInterrupt):
+        prep.sparsify_folder(tiny_synthetic / "agmm_synthetic" / "dense" / "train",
+                             tmp_path / "out", failing)
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary folder
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    from agmm_d2.utils import atomic_write
+
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError
+    assert target.read_text() == "old" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_checkpoints_written_by_training_are_complete_zip_files(weights):
+    assert zipfile.is_zipfile(weights)
