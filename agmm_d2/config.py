@@ -47,6 +47,9 @@ def _add_model_config(cfg):
     cfg.MODEL.AGMM.RAMP_ITERS = 0
     # "none" (released) or "rms": features scaled to unit channel RMS before prototypes/distances.
     cfg.MODEL.AGMM.FEATURE_NORM = "none"
+    # "released": the GMM terms use R = exp(-a^2) class by class; "normalized": R divided by its
+    # sum over the crop's present classes at each pixel (a distribution over classes).
+    cfg.MODEL.AGMM.GMM_TARGET = "released"
 
 
 def _add_input_config(cfg):
@@ -86,6 +89,9 @@ def _add_solver_test_config(cfg):
     """
     # Learning-rate factor of every parameter outside the backbone (10 in the released VOC recipe).
     cfg.SOLVER.HEAD_LR_MULTIPLIER = 1.0
+    # "SGD" (the released recipe: SOLVER.MOMENTUM, NESTEROV) or "ADAMW" (from-scratch CPU
+    # training converges faster with it); both use BASE_LR and the WEIGHT_DECAY* keys.
+    cfg.SOLVER.OPTIMIZER = "SGD"
     # Relative image scales of multi-scale testing, used when TEST.AUG.ENABLED (1.0 = input size).
     cfg.TEST.AUG.SCALES = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
     cfg.TEST.SLIDING_WINDOW = CN()

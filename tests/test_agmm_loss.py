@@ -74,7 +74,8 @@ def ref_proto(features, targets, K, reduction):
     return total / (n_pairs + EPS)
 
 
-def ref_response(features, logits, targets, valid, class_presence, variance):
+def ref_response(features, logits, targets, valid, class_presence, variance,
+                 gmm_target="released"):
     """R (B, K, H, W), straight from docs/method.md."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
@@ -95,15 +96,18 @@ def ref_response(features, logits, targets, valid, class_presence, variance):
                 sigma = torch.sqrt((pd * ad * ad).sum() / (pd.sum() + EPS))
                 R_low.append(torch.exp(-a * a / (2 * sigma * sigma + EPS)))
     R_low = torch.stack(R_low).view(B, K, h, w)
+    if gmm_target == "normalized":  # over the crop's present classes
+        R_low = R_low * u[:, :, None, None]
+        R_low = R_low / (R_low.sum(1, keepdim=True) + EPS)
     R = F.interpolate(R_low, size=(H, W), mode="bilinear", align_corners=False)
     return R * u[:, :, None, None]
 
 
-def ref_gmm(features, logits, targets, valid, class_presence, variance):
+def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_target="released"):
     B, K = logits.shape[:2]
     P = logits.softmax(1)
     _, u = ref_prototypes(features, targets, K)
-    R = ref_response(features, logits, targets, valid, class_presence, variance)
+    R = ref_response(features, logits, targets, valid, class_presence, variance, gmm_target)
     l1_px, l2_px = [], []
     for b in range(B):
         s1, s2 = 0, 0
@@ -120,13 +124,14 @@ def ref_gmm(features, logits, targets, valid, class_presence, variance):
 
 
 def reference(features, logits, targets, valid, class_presence, variance="fixed",
-              proto_reduction="sum"):
+              proto_reduction="sum", gmm_target="released"):
     K = logits.shape[1]
     return {
         "loss_sem_seg": ref_sem_seg(logits, targets, valid),
         "loss_absent": ref_absent(logits, valid, class_presence),
         "loss_proto": ref_proto(features, targets, K, proto_reduction),
-        "loss_gmm": ref_gmm(features, logits, targets, valid, class_presence, variance),
+        "loss_gmm": ref_gmm(features, logits, targets, valid, class_presence, variance,
+                            gmm_target),
     }
 
 

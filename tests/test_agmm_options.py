@@ -16,7 +16,7 @@ from agmm_d2 import add_agmm_config
 from agmm_d2.data import SparseSemSegDatasetMapper, load_sparse_sem_seg
 from agmm_d2.data.datasets.generic import DatasetLayoutError
 from agmm_d2.modeling import AGMMSemanticSegmentor
-from agmm_d2.modeling.agmm_loss import AGMMLoss, agmm_loss, ramp_factor
+from agmm_d2.modeling.agmm_loss import AGMMLoss, agmm_loss, gmm_response, ramp_factor
 from test_agmm_loss import KEYS, check_against_reference, grads, make_batch, reference
 from test_model import tiny_model
 
@@ -158,7 +158,7 @@ def ref_unit_rms(features):
 
 
 @pytest.mark.parametrize("variance", ["fixed", "adaptive"])
-def test_l2_feature_norm_is_the_reference_on_normalised_features(variance):
+def test_rms_feature_norm_is_the_reference_on_normalised_features(variance):
     features, logits, targets, valid, c = make_batch(2, 5, 8, 21, 19, 6, 5, seed=43)
     features = features.clone().requires_grad_()
     logits = logits.clone().requires_grad_()
@@ -171,7 +171,7 @@ def test_l2_feature_norm_is_the_reference_on_normalised_features(variance):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
 
 
-def test_l2_feature_norm_is_scale_invariant_and_none_is_not():
+def test_rms_feature_norm_is_scale_invariant_and_none_is_not():
     batch = make_batch(2, 4, 6, 17, 17, 5, 5, seed=44)
     scaled = (batch[0] * 7.0,) + batch[1:]
     a, b = agmm_loss(*batch, feature_norm="rms"), agmm_loss(*scaled, feature_norm="rms")
@@ -180,6 +180,33 @@ def test_l2_feature_norm_is_scale_invariant_and_none_is_not():
     assert not torch.isclose(agmm_loss(*batch)["loss_gmm"], agmm_loss(*scaled)["loss_gmm"])
     with pytest.raises(ValueError, match="feature_norm"):
         agmm_loss(*batch, feature_norm="batch")
+
+
+@pytest.mark.parametrize("variance", ["fixed", "adaptive"])
+def test_normalized_gmm_target_is_the_reference(variance):
+    """GMM_TARGET normalized: R_low divided by its sum over the present classes; values and
+    gradients against the loop reference, and R sums to 1 over classes where it is defined."""
+    features, logits, targets, valid, c = make_batch(2, 5, 8, 21, 19, 6, 5, seed=46)
+    features = features.clone().requires_grad_()
+    logits = logits.clone().requires_grad_()
+    fast = agmm_loss(features, logits, targets, valid, c, variance=variance,
+                     gmm_target="normalized")
+    ref = reference(features, logits, targets, valid, c, variance=variance,
+                    gmm_target="normalized")
+    g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
+    for k in KEYS:
+        torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-8, msg=k)
+        for a, b in zip(g_fast[k], g_ref[k]):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
+    released = agmm_loss(features, logits, targets, valid, c, variance=variance)
+    assert not torch.isclose(released["loss_gmm"], fast["loss_gmm"])
+    for k in ("loss_sem_seg", "loss_absent", "loss_proto"):  # only the GMM terms change
+        torch.testing.assert_close(released[k], fast[k])
+    r = gmm_response(features, logits, targets, valid, c, gmm_target="normalized")
+    sums = r.sum(1)[(targets != 255).any(-1).any(-1)]
+    torch.testing.assert_close(sums, torch.ones_like(sums), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="gmm_target"):
+        agmm_loss(features, logits, targets, valid, c, gmm_target="softmax")
 
 
 def test_default_still_matches_the_reference():

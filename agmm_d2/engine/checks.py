@@ -9,16 +9,18 @@ from detectron2.modeling import build_model
 from ..config import RENAMED_VALUES
 from ..data.scan import default_cache_dir, scan_records
 from ..evaluation import OUT_OF_RANGE_CHOICES
-from ..modeling.agmm_loss import FEATURE_NORMS, PROTO_REDUCTIONS, VARIANCES
+from ..modeling.agmm_loss import FEATURE_NORMS, GMM_TARGETS, PROTO_REDUCTIONS, VARIANCES
 from ..modeling.meta_arch import ABSENT_SOURCES
 from .checkpoint import load_weights, resume_checkpoint
 from .config import adapt_to_machine
 from .errors import InputError
+from .trainer import OPTIMIZERS
 
 __all__ = ["check_data", "check_inputs", "check_output_dir", "check_registered", "check_weights"]
 
 _CHOICES = {"VARIANCE": VARIANCES, "PROTO_REDUCTION": PROTO_REDUCTIONS,
-            "ABSENT_FROM": ABSENT_SOURCES, "FEATURE_NORM": FEATURE_NORMS}
+            "ABSENT_FROM": ABSENT_SOURCES, "FEATURE_NORM": FEATURE_NORMS,
+            "GMM_TARGET": GMM_TARGETS}
 
 
 def check_registered(name: str, what: str) -> None:
@@ -40,6 +42,9 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
             renamed = RENAMED_VALUES.get(key, {}).get(agmm[key])
             hint = f" ({agmm[key]!r} is now called {renamed!r})" if renamed else ""
             raise InputError(f"MODEL.AGMM.{key} is {agmm[key]!r}; expected one of {allowed}{hint}")
+    if cfg.SOLVER.OPTIMIZER not in OPTIMIZERS:
+        raise InputError(f"SOLVER.OPTIMIZER is {cfg.SOLVER.OPTIMIZER!r}; expected one of "
+                         f"{OPTIMIZERS}")
     if cfg.TEST.OUT_OF_RANGE_LABELS not in OUT_OF_RANGE_CHOICES:
         raise InputError(f"TEST.OUT_OF_RANGE_LABELS is {cfg.TEST.OUT_OF_RANGE_LABELS!r}; "
                          f"expected one of {OUT_OF_RANGE_CHOICES}")

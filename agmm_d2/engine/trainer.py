@@ -16,7 +16,10 @@ from ..evaluation import CheckedSemSegEvaluator, format_iou_table
 from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
 
-__all__ = ["Trainer", "train_or_evaluate"]
+__all__ = ["OPTIMIZERS", "Trainer", "train_or_evaluate"]
+
+# SOLVER.OPTIMIZER
+OPTIMIZERS = ("SGD", "ADAMW")
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +82,8 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def build_optimizer(cls, cfg, model):
-        """SGD; the backbone at SOLVER.BASE_LR, everything else at BASE_LR x HEAD_LR_MULTIPLIER."""
+        """SGD or AdamW (SOLVER.OPTIMIZER); the backbone at SOLVER.BASE_LR, everything else at
+        BASE_LR x HEAD_LR_MULTIPLIER."""
         head_factor = cfg.SOLVER.HEAD_LR_MULTIPLIER
         params = get_default_optimizer_params(
             model,
@@ -89,6 +93,9 @@ class Trainer(DefaultTrainer):
             weight_decay_bias=cfg.SOLVER.WEIGHT_DECAY_BIAS,
             lr_factor_func=lambda name: 1.0 if name.startswith("backbone.") else head_factor,
         )
+        if cfg.SOLVER.OPTIMIZER == "ADAMW":
+            return maybe_add_gradient_clipping(cfg, torch.optim.AdamW)(
+                params, lr=cfg.SOLVER.BASE_LR, weight_decay=cfg.SOLVER.WEIGHT_DECAY)
         return maybe_add_gradient_clipping(cfg, torch.optim.SGD)(
             params, lr=cfg.SOLVER.BASE_LR, momentum=cfg.SOLVER.MOMENTUM,
             nesterov=cfg.SOLVER.NESTEROV, weight_decay=cfg.SOLVER.WEIGHT_DECAY)

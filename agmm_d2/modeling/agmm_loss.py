@@ -27,7 +27,7 @@ from ..config import RENAMED_VALUES
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
 __all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AGMMLoss",
-           "TERMS"]
+           "GMM_TARGETS", "TERMS"]
 
 # Loss keys are "loss_" + term; the weights dict uses the bare names.
 TERMS = ("sem_seg", "absent", "proto", "gmm")
@@ -36,11 +36,13 @@ AGMM_TERMS = ("absent", "proto", "gmm")
 VARIANCES = ("fixed", "adaptive")
 PROTO_REDUCTIONS = ("sum", "mean")
 FEATURE_NORMS = ("none", "rms")
+GMM_TARGETS = ("released", "normalized")
 
 
 def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
               class_presence: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
               proto_reduction: str = "sum", feature_norm: str = "none",
+              gmm_target: str = "released",
               weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
 
@@ -62,6 +64,9 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         feature_norm (str): "none" (the released code) or "rms": every feature vector F[b, :, q]
             scaled to unit root-mean-square over channels (L2 norm sqrt(C)) before prototypes,
             distances and responses, so that they do not depend on the features' scale.
+        gmm_target (str): "released" (R_low = exp(-a^2) class by class, the released code) or
+            "normalized": R_low divided by its sum over the crop's present classes at each
+            pixel, so that the response the GMM terms use is a distribution over classes.
         weights (dict or None): multipliers for "sem_seg", "absent", "proto", "gmm" (default
             1.0 each). A term with weight 0 is not computed and returns 0.
 
@@ -73,7 +78,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         (float64 for float64 inputs), whatever the input dtype.
     """
     weights = _check_inputs(features, logits, targets, valid, class_presence, ignore_value,
-                            variance, proto_reduction, weights, feature_norm)
+                            variance, proto_reduction, weights, feature_norm, gmm_target)
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
@@ -83,7 +88,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         features = normalize_features(features.to(compute_dtype), feature_norm)
         losses = _agmm_terms(features, logits, targets.long(), valid.bool(),
                              class_presence.to(compute_dtype), ignore_value, variance,
-                             proto_reduction, weights, compute_dtype)
+                             proto_reduction, gmm_target, weights, compute_dtype)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
 
 
@@ -101,7 +106,7 @@ def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
 
 
 def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, variance,
-                proto_reduction, weights, cd):
+                proto_reduction, gmm_target, weights, cd):
     """Unweighted terms; features and image labels already in the compute dtype ``cd``."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
@@ -120,7 +125,7 @@ def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, 
     r_low = features.new_zeros(B, K, h, w)
     if use_gmm:
         r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits, class_presence,
-                                  variance, (h, w))
+                                  variance, gmm_target, (h, w))
 
     use_ce = weights["sem_seg"] != 0
     use_absent = weights["absent"] != 0
@@ -187,7 +192,8 @@ def _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair
 @torch.no_grad()
 def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
                  class_presence: Tensor, *, ignore_value: int = 255,
-                 variance: str = "fixed", feature_norm: str = "none") -> Tensor:
+                 variance: str = "fixed", feature_norm: str = "none",
+                 gmm_target: str = "released") -> Tensor:
     """The Gaussian-mixture response R that ``loss_gmm`` supervises unlabeled pixels with.
 
     Arguments as in ``agmm_loss``. For inspection (tools/visualize.py); no gradient.
@@ -196,7 +202,7 @@ def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tenso
         Tensor: (B, K, H, W) R in [0, 1]; 0 for the classes absent from the crop's sparse label.
     """
     _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance, "sum",
-                  None, feature_norm)
+                  None, feature_norm, gmm_target)
     cd = torch.float64 if features.dtype == torch.float64 else torch.float32
     features = normalize_features(features.to(cd), feature_norm)
     targets, valid = targets.long(), valid.bool()
@@ -209,7 +215,7 @@ def gmm_response(features: Tensor, logits: Tensor, targets: Tensor, valid: Tenso
     _, dists = _prototypes_and_distances(features, targets, annotated, counts, pair_b, pair_k,
                                          (H, W))
     r_low = _low_res_response(dists, pair_b, pair_k, present, valid, logits,
-                              class_presence.to(cd), variance, (h, w))
+                              class_presence.to(cd), variance, gmm_target, (h, w))
     r = F.interpolate(r_low, size=(H, W), mode="bilinear", align_corners=False)
     return r * u[:, :, None, None].to(cd)
 
@@ -284,11 +290,12 @@ def _proto_term(protos: Tensor, pair_k: Tensor, K: int, reduction: str) -> Tenso
 
 
 def _low_res_response(dists, pair_b, pair_k, present, valid, logits, class_presence, variance,
-                      low_size) -> Tensor:
+                      gmm_target, low_size) -> Tensor:
     """R_low[b, k] = exp(-a^2 / s) at low resolution for the present classes, 0 elsewhere.
 
     ``a[b, k, q] = mean_c |F[b, :, q] - v[b, k]| * keep[b, q]`` (u = 1 for present classes);
-    s = 1 ("fixed") or ``2 sigma^2 + 1e-6`` ("adaptive", sigma detached).
+    s = 1 ("fixed") or ``2 sigma^2 + 1e-6`` ("adaptive", sigma detached). ``gmm_target``
+    "normalized" divides R_low by its sum over the present classes (+1e-6) at each pixel.
 
     Args:
         dists (Tensor): (P, h*w) channel-mean L1 distances of the P present (image, class) pairs.
@@ -314,6 +321,8 @@ def _low_res_response(dists, pair_b, pair_k, present, valid, logits, class_prese
             var = (p_low * a * a).sum(1) / (p_low.sum(1) + EPS)
         r = torch.exp(-a * a / (2 * var + EPS)[:, None])
     r_low = dists.new_zeros(B, K, h * w).index_put((pair_b, pair_k), r)
+    if gmm_target == "normalized":
+        r_low = r_low / (r_low.sum(1, keepdim=True) + EPS)
     return r_low.view(B, K, h, w)
 
 
@@ -323,8 +332,11 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
     return F.interpolate(p[None], size=low_size, mode="bilinear", align_corners=False)[0]
 
 
-def check_options(variance: str, proto_reduction: str, feature_norm: str) -> None:
+def check_options(variance: str, proto_reduction: str, feature_norm: str,
+                  gmm_target: str = "released") -> None:
     """Raise ValueError naming the option whose value is not one of its choices."""
+    if gmm_target not in GMM_TARGETS:
+        raise ValueError(f"gmm_target must be one of {GMM_TARGETS}, got {gmm_target!r}")
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     if proto_reduction not in PROTO_REDUCTIONS:
@@ -336,7 +348,8 @@ def check_options(variance: str, proto_reduction: str, feature_norm: str) -> Non
 
 
 def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,
-                  proto_reduction, weights, feature_norm="none") -> Dict[str, float]:
+                  proto_reduction, weights, feature_norm="none",
+                  gmm_target="released") -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
     for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
                          ("valid", valid, 3), ("class_presence", class_presence, 2)]:
@@ -361,7 +374,7 @@ def _check_inputs(features, logits, targets, valid, class_presence, ignore_value
     if bool(bad.any()):
         raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
                          f"not ignore_value={ignore_value}")
-    check_options(variance, proto_reduction, feature_norm)
+    check_options(variance, proto_reduction, feature_norm, gmm_target)
     weights = dict(weights or {})
     unknown = set(weights) - set(TERMS)
     if unknown:
@@ -389,6 +402,7 @@ class AGMMLoss(nn.Module):
     @configurable
     def __init__(self, *, enabled: bool = True, ignore_value: int = 255, variance: str = "fixed",
                  proto_reduction: str = "sum", feature_norm: str = "none",
+                 gmm_target: str = "released",
                  weights: Optional[Dict[str, float]] = None, warmup_iters: int = 0,
                  ramp_iters: int = 0):
         """
@@ -399,13 +413,14 @@ class AGMMLoss(nn.Module):
             variance (str): "fixed" or "adaptive"; see ``agmm_loss``.
             proto_reduction (str): "sum" or "mean"; see ``agmm_loss``.
             feature_norm (str): "none" or "rms"; see ``agmm_loss``.
+            gmm_target (str): "released" or "normalized"; see ``agmm_loss``.
             weights (dict or None): "sem_seg", "absent", "proto", "gmm" multipliers.
             warmup_iters, ramp_iters (int): the absent, proto and gmm weights are 0 for
                 ``warmup_iters`` iterations, then ramp linearly to their value over
                 ``ramp_iters`` (``ramp_factor``); 0 and 0 (default) is the released behaviour.
         """
         super().__init__()
-        check_options(variance, proto_reduction, feature_norm)
+        check_options(variance, proto_reduction, feature_norm, gmm_target)
         if warmup_iters < 0 or ramp_iters < 0:
             raise ValueError(f"warmup_iters and ramp_iters must be >= 0, got {warmup_iters} and "
                              f"{ramp_iters}")
@@ -414,6 +429,7 @@ class AGMMLoss(nn.Module):
         self.variance = variance
         self.proto_reduction = proto_reduction
         self.feature_norm = feature_norm
+        self.gmm_target = gmm_target
         self.warmup_iters = int(warmup_iters)
         self.ramp_iters = int(ramp_iters)
         self.weights = {k: float((weights or {}).get(k, 1.0)) for k in TERMS}
@@ -429,6 +445,7 @@ class AGMMLoss(nn.Module):
             "variance": agmm.VARIANCE,
             "proto_reduction": agmm.PROTO_REDUCTION,
             "feature_norm": agmm.FEATURE_NORM,
+            "gmm_target": agmm.GMM_TARGET,
             "weights": {"sem_seg": agmm.SEM_SEG_WEIGHT, "absent": agmm.ABSENT_WEIGHT,
                         "proto": agmm.PROTO_WEIGHT, "gmm": agmm.GMM_WEIGHT},
             "warmup_iters": agmm.WARMUP_ITERS,
@@ -447,11 +464,13 @@ class AGMMLoss(nn.Module):
         losses = agmm_loss(features, logits, targets, valid, class_presence,
                            ignore_value=self.ignore_value, variance=self.variance,
                            proto_reduction=self.proto_reduction, feature_norm=self.feature_norm,
+                           gmm_target=self.gmm_target,
                            weights=self.weights_at(iteration))
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
 
     def extra_repr(self) -> str:
         return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, "
                 f"variance={self.variance!r}, proto_reduction={self.proto_reduction!r}, "
-                f"feature_norm={self.feature_norm!r}, weights={self.weights}, "
+                f"feature_norm={self.feature_norm!r}, gmm_target={self.gmm_target!r}, "
+                f"weights={self.weights}, "
                 f"warmup_iters={self.warmup_iters}, ramp_iters={self.ramp_iters}")

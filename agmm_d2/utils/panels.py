@@ -79,7 +79,8 @@ class PanelMaker:
         presence = x.get(model.absent_from, x["sparse_classes"])[None].to(model.device)
         response = gmm_response(features, logits, targets, valid, presence,
                                 ignore_value=model.ignore_value, variance=agmm.VARIANCE,
-                                feature_norm=agmm.FEATURE_NORM)[0, :, :height, :width]
+                                feature_norm=agmm.FEATURE_NORM,
+                                gmm_target=agmm.GMM_TARGET)[0, :, :height, :width]
         prediction = model([{"image": x["image"], "height": height, "width": width}])[0]
         sparse = x["sparse_seg"].numpy()
 

@@ -5,6 +5,7 @@ Registration only records paths; nothing on disk is read until a dataset is used
 import os
 
 from .cityscapes import register_all_cityscapes
+from .idd_lite import register_all_idd_lite
 from .synthetic import register_synthetic
 from .voc import register_all_voc
 
@@ -22,6 +23,7 @@ def register_all(root: str) -> None:
     register_synthetic(root)
     register_all_voc(root)
     register_all_cityscapes(root)
+    register_all_idd_lite(root)
 
 
 if __name__.endswith(".builtin"):  # not when this file is run or imported under another name

@@ -1,0 +1,126 @@
+#!/usr/bin/env python
+"""What the Gaussian-mixture response R teaches, measured on a trained model's training images.
+
+    python benchmarks/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
+        --weights output/real_photos/20_clicks_agmm__released_seed0/model_final.pth --images 100
+
+For each training image (whole image, no augmentation) with its sparse label, against its dense
+label on the pixels that the sparse label leaves unlabeled (void excluded):
+- how often argmax_k R (over the classes the sparse label touches) is the true class, and how
+  often the model's own argmax_k P is, overall and per class;
+- how often R is not a distribution: two or more classes with R > 0.5 at a pixel;
+- the gradient norm each loss term puts on the decoder features (a training forward on a batch).
+Prints a JSON report. ``--weights`` may be repeated (e.g. checkpoints over training).
+"""
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+from detectron2.data import DatasetCatalog, MetadataCatalog
+from detectron2.modeling import build_model
+
+from agmm_d2.data import SparseSemSegDatasetMapper
+from agmm_d2.data.label_io import read_label
+from agmm_d2.engine import adapt_to_machine, build_config
+from agmm_d2.engine.checkpoint import load_weights
+from agmm_d2.modeling.agmm_loss import agmm_loss, gmm_response
+
+
+@torch.no_grad()
+def response_accuracy(cfg, model, records, num_classes):
+    """Counts over unlabeled, non-void pixels: R right, P right, pixels, per class; R overlap."""
+    mapper = SparseSemSegDatasetMapper(cfg, is_train=False)
+    agmm = cfg.MODEL.AGMM
+    stats = {k: np.zeros(num_classes, np.int64) for k in ("pixels", "r_right", "p_right",
+                                                            "in_sparse")}
+    overlap = total = 0
+    for record in records:
+        x = mapper(record)
+        dense = torch.as_tensor(read_label(record["sem_seg_file_name"]).astype(np.int64))
+        h, w = dense.shape
+        images = model._pad([model._normalize(x["image"])], 0.0)
+        targets = model._pad([x["sparse_seg"]], model.ignore_value)
+        valid = model._pad([x["valid"].to(torch.uint8)], 0).bool()
+        features, logits = model.sem_seg_head(model.backbone(images))
+        presence = x["sparse_classes"][None]
+        r = gmm_response(features, logits, targets, valid, presence, ignore_value=model.ignore_value,
+                         variance=agmm.VARIANCE, feature_norm=agmm.FEATURE_NORM,
+                         gmm_target=agmm.GMM_TARGET)[0, :, :h, :w]
+        p = logits[0, :, :h, :w]
+        unlabeled = (x["sparse_seg"] == model.ignore_value) & (dense < num_classes)
+        present = presence[0].bool()
+        r_pred = r.masked_fill(~present[:, None, None], -1).argmax(0)
+        gt = dense[unlabeled]
+        for key, pred in (("r_right", r_pred), ("p_right", p.argmax(0))):
+            stats[key] += np.bincount(gt[pred[unlabeled] == gt].numpy(), minlength=num_classes)
+        stats["pixels"] += np.bincount(gt.numpy(), minlength=num_classes)
+        stats["in_sparse"] += np.bincount(gt[present[gt]].numpy(), minlength=num_classes)
+        overlap += int(((r > 0.5).sum(0) >= 2)[unlabeled].sum())
+        total += int(unlabeled.sum())
+    return stats, overlap / max(total, 1)
+
+
+def term_gradients(cfg, model, records):
+    """L2 norm of d(term)/d(decoder features) for each loss term, on one training batch."""
+    mapper = SparseSemSegDatasetMapper(cfg, is_train=True)
+    batch = [mapper(r) for r in records]
+    model.train()
+    images = model._pad([model._normalize(x["image"]) for x in batch], 0.0)
+    targets = model._pad([x["sparse_seg"] for x in batch], model.ignore_value)
+    valid = model._pad([x["valid"].to(torch.uint8) for x in batch], 0).bool()
+    presence = torch.stack([x[model.absent_from] for x in batch])
+    features, logits = model.sem_seg_head(model.backbone(images))
+    agmm = cfg.MODEL.AGMM
+    losses = agmm_loss(features, logits, targets, valid, presence, variance=agmm.VARIANCE,
+                       proto_reduction=agmm.PROTO_REDUCTION, feature_norm=agmm.FEATURE_NORM,
+                       gmm_target=agmm.GMM_TARGET)
+    norms = {}
+    for key, loss in losses.items():
+        if loss.requires_grad:
+            (grad,) = torch.autograd.grad(loss, features, retain_graph=True, allow_unused=True)
+            norms[key] = 0.0 if grad is None else float(grad.norm())
+    model.eval()
+    return norms
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config-file", required=True)
+    parser.add_argument("--weights", action="append", required=True)
+    parser.add_argument("--dataset", default=None, help="default: DATASETS.TRAIN[0]")
+    parser.add_argument("--images", type=int, default=100)
+    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[])
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    cfg, _ = adapt_to_machine(build_config(args.config_file, args.opts))
+    dataset = args.dataset or cfg.DATASETS.TRAIN[0]
+    records = DatasetCatalog.get(dataset)
+    step = max(1, len(records) // args.images)
+    records = [r for r in records[::step][:args.images] if "sem_seg_file_name" in r]
+    classes = MetadataCatalog.get(dataset).stuff_classes
+    report = []
+    for weights in args.weights:
+        model = load_weights(build_model(cfg).eval(), weights)
+        stats, overlap = response_accuracy(cfg, model, records, len(classes))
+        pixels = stats["pixels"].sum()
+        report.append({
+            "weights": weights, "images": len(records),
+            "unlabeled_pixels": int(pixels),
+            "r_accuracy": float(stats["r_right"].sum() / pixels),
+            "p_accuracy": float(stats["p_right"].sum() / pixels),
+            "share_of_class_in_sparse_label": float(stats["in_sparse"].sum() / pixels),
+            "r_overlap_share": overlap,
+            "per_class": {c: {"pixels": int(n), "r_recall": float(r / max(n, 1)),
+                              "p_recall": float(p / max(n, 1))}
+                          for c, n, r, p in zip(classes, stats["pixels"], stats["r_right"],
+                                                stats["p_right"])},
+            "feature_gradient_norms": term_gradients(cfg, model, records[:cfg.SOLVER.IMS_PER_BATCH]),
+        })
+    json.dump(report, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
