@@ -50,6 +50,9 @@ def _add_model_config(cfg):
     # "released": the GMM terms use R = exp(-a^2) class by class; "normalized": R divided by its
     # sum over the crop's present classes at each pixel (a distribution over classes).
     cfg.MODEL.AGMM.GMM_TARGET = "released"
+    # In [0, 1): the unlabeled GMM term counts only pixels whose largest response (of the
+    # crop's present classes) reaches this; 0 (released) counts every valid pixel.
+    cfg.MODEL.AGMM.GMM_CONFIDENCE = 0.0
 
 
 def _add_input_config(cfg):

@@ -7,7 +7,8 @@
 For each training image (whole image, no augmentation) with its sparse label, against its dense
 label on the pixels that the sparse label leaves unlabeled (void excluded):
 - how often argmax_k R (over the classes the sparse label touches) is the true class, and how
-  often the model's own argmax_k P is, overall and per class;
+  often the model's own argmax_k P is, overall and per class (recall), and the IoU of each as a
+  labelling of those pixels;
 - how often R is not a distribution: two or more classes with R > 0.5 at a pixel;
 - the gradient norm each loss term puts on the decoder features (a training forward on a batch).
 Prints a JSON report. ``--weights`` may be repeated (e.g. checkpoints over training).
@@ -30,11 +31,13 @@ from agmm_d2.modeling.agmm_loss import agmm_loss, gmm_response
 
 @torch.no_grad()
 def response_accuracy(cfg, model, records, num_classes):
-    """Counts over unlabeled, non-void pixels: R right, P right, pixels, per class; R overlap."""
+    """Counts over unlabeled, non-void pixels: R right, P right, pixels, per class; confusion
+    matrices (true, predicted) of argmax R and argmax P; R overlap."""
     mapper = SparseSemSegDatasetMapper(cfg, is_train=False)
     agmm = cfg.MODEL.AGMM
     stats = {k: np.zeros(num_classes, np.int64) for k in ("pixels", "r_right", "p_right",
                                                             "in_sparse")}
+    confusion = {k: np.zeros((num_classes, num_classes), np.int64) for k in ("r", "p")}
     overlap = total = 0
     for record in records:
         x = mapper(record)
@@ -53,13 +56,16 @@ def response_accuracy(cfg, model, records, num_classes):
         present = presence[0].bool()
         r_pred = r.masked_fill(~present[:, None, None], -1).argmax(0)
         gt = dense[unlabeled]
-        for key, pred in (("r_right", r_pred), ("p_right", p.argmax(0))):
-            stats[key] += np.bincount(gt[pred[unlabeled] == gt].numpy(), minlength=num_classes)
+        for key, pred in (("r", r_pred), ("p", p.argmax(0))):
+            stats[key + "_right"] += np.bincount(gt[pred[unlabeled] == gt].numpy(),
+                                                 minlength=num_classes)
+            confusion[key] += np.bincount((gt * num_classes + pred[unlabeled]).numpy(),
+                                          minlength=num_classes ** 2).reshape(confusion[key].shape)
         stats["pixels"] += np.bincount(gt.numpy(), minlength=num_classes)
         stats["in_sparse"] += np.bincount(gt[present[gt]].numpy(), minlength=num_classes)
         overlap += int(((r > 0.5).sum(0) >= 2)[unlabeled].sum())
         total += int(unlabeled.sum())
-    return stats, overlap / max(total, 1)
+    return stats, confusion, overlap / max(total, 1)
 
 
 def term_gradients(cfg, model, records):
@@ -103,7 +109,9 @@ def main(argv=None):
     report = []
     for weights in args.weights:
         model = load_weights(build_model(cfg).eval(), weights)
-        stats, overlap = response_accuracy(cfg, model, records, len(classes))
+        stats, confusion, overlap = response_accuracy(cfg, model, records, len(classes))
+        iou = {k: np.diag(m) / np.maximum(m.sum(0) + m.sum(1) - np.diag(m), 1)
+               for k, m in confusion.items()}
         pixels = stats["pixels"].sum()
         report.append({
             "weights": weights, "images": len(records),
@@ -112,10 +120,12 @@ def main(argv=None):
             "p_accuracy": float(stats["p_right"].sum() / pixels),
             "share_of_class_in_sparse_label": float(stats["in_sparse"].sum() / pixels),
             "r_overlap_share": overlap,
+            "r_miou": float(iou["r"].mean()), "p_miou": float(iou["p"].mean()),
             "per_class": {c: {"pixels": int(n), "r_recall": float(r / max(n, 1)),
-                              "p_recall": float(p / max(n, 1))}
-                          for c, n, r, p in zip(classes, stats["pixels"], stats["r_right"],
-                                                stats["p_right"])},
+                              "p_recall": float(p / max(n, 1)), "r_iou": float(ri),
+                              "p_iou": float(pi)}
+                          for c, n, r, p, ri, pi in zip(classes, stats["pixels"], stats["r_right"],
+                                                        stats["p_right"], iou["r"], iou["p"])},
             "feature_gradient_norms": term_gradients(cfg, model, records[:cfg.SOLVER.IMS_PER_BATCH]),
         })
     json.dump(report, sys.stdout, indent=1)

@@ -103,11 +103,14 @@ def ref_response(features, logits, targets, valid, class_presence, variance,
     return R * u[:, :, None, None]
 
 
-def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_target="released"):
+def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_target="released",
+            gmm_confidence=0.0):
     B, K = logits.shape[:2]
     P = logits.softmax(1)
     _, u = ref_prototypes(features, targets, K)
     R = ref_response(features, logits, targets, valid, class_presence, variance, gmm_target)
+    # The gate: the largest response of the present classes (R is 0 for the others).
+    gate = (R.amax(1) >= gmm_confidence).double()
     l1_px, l2_px = [], []
     for b in range(B):
         s1, s2 = 0, 0
@@ -116,7 +119,7 @@ def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_targ
             unlabeled = (-Rk * torch.log(Pk + EPS) - (1 - Rk) * torch.log(1 - Pk + EPS)) / 2
             Y = (targets[b] == k).double()
             labeled = (-Y * torch.log(Rk + EPS) - (1 - Y) * torch.log(1 - Rk + EPS)) / 2
-            s1 = s1 + unlabeled * u[b, k] / (u[b].sum() + EPS)
+            s1 = s1 + unlabeled * u[b, k] / (u[b].sum() + EPS) * gate[b]
             s2 = s2 + labeled * u[b, k] / (u[b].sum() + EPS)
         l1_px.append(s1[valid[b]])
         l2_px.append(s2[valid[b] & (targets[b] != IGNORE)])
@@ -124,14 +127,14 @@ def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_targ
 
 
 def reference(features, logits, targets, valid, class_presence, variance="fixed",
-              proto_reduction="sum", gmm_target="released"):
+              proto_reduction="sum", gmm_target="released", gmm_confidence=0.0):
     K = logits.shape[1]
     return {
         "loss_sem_seg": ref_sem_seg(logits, targets, valid),
         "loss_absent": ref_absent(logits, valid, class_presence),
         "loss_proto": ref_proto(features, targets, K, proto_reduction),
         "loss_gmm": ref_gmm(features, logits, targets, valid, class_presence, variance,
-                            gmm_target),
+                            gmm_target, gmm_confidence),
     }
 
 

@@ -209,6 +209,30 @@ def test_normalized_gmm_target_is_the_reference(variance):
         agmm_loss(features, logits, targets, valid, c, gmm_target="softmax")
 
 
+@pytest.mark.parametrize("gmm_target", ["normalized", "released"])
+def test_gmm_confidence_gate_is_the_reference(gmm_target):
+    """GMM_CONFIDENCE: the unlabeled GMM term counts only pixels whose largest present-class
+    response reaches tau; values and gradients against the loop reference."""
+    features, logits, targets, valid, c = make_batch(2, 5, 8, 21, 19, 6, 5, seed=47)
+    features = features.clone().requires_grad_()
+    logits = logits.clone().requires_grad_()
+    r = gmm_response(features, logits, targets, valid, c, gmm_target=gmm_target)
+    tau = float(r.amax(1)[valid].median())  # about half of the pixels pass: a real test
+    fast = agmm_loss(features, logits, targets, valid, c, gmm_target=gmm_target,
+                     gmm_confidence=tau)
+    ref = reference(features, logits, targets, valid, c, gmm_target=gmm_target,
+                    gmm_confidence=tau)
+    g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
+    for k in KEYS:
+        torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-8, msg=k)
+        for a, b in zip(g_fast[k], g_ref[k]):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
+    ungated = agmm_loss(features, logits, targets, valid, c, gmm_target=gmm_target)
+    assert fast["loss_gmm"] < ungated["loss_gmm"]
+    with pytest.raises(ValueError, match="gmm_confidence"):
+        agmm_loss(features, logits, targets, valid, c, gmm_confidence=1.0)
+
+
 def test_default_still_matches_the_reference():
     check_against_reference(make_batch(2, 5, 8, 33, 33, 9, 9, seed=45))
 

@@ -42,6 +42,9 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
             renamed = RENAMED_VALUES.get(key, {}).get(agmm[key])
             hint = f" ({agmm[key]!r} is now called {renamed!r})" if renamed else ""
             raise InputError(f"MODEL.AGMM.{key} is {agmm[key]!r}; expected one of {allowed}{hint}")
+    if not 0 <= agmm.GMM_CONFIDENCE < 1:
+        raise InputError(f"MODEL.AGMM.GMM_CONFIDENCE is {agmm.GMM_CONFIDENCE}; expected a value "
+                         "in [0, 1)")
     if cfg.SOLVER.OPTIMIZER not in OPTIMIZERS:
         raise InputError(f"SOLVER.OPTIMIZER is {cfg.SOLVER.OPTIMIZER!r}; expected one of "
                          f"{OPTIMIZERS}")

@@ -42,7 +42,7 @@ GMM_TARGETS = ("released", "normalized")
 def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
               class_presence: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
               proto_reduction: str = "sum", feature_norm: str = "none",
-              gmm_target: str = "released",
+              gmm_target: str = "released", gmm_confidence: float = 0.0,
               weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
 
@@ -67,6 +67,9 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         gmm_target (str): "released" (R_low = exp(-a^2) class by class, the released code) or
             "normalized": R_low divided by its sum over the crop's present classes at each
             pixel, so that the response the GMM terms use is a distribution over classes.
+        gmm_confidence (float): in [0, 1); the unlabeled GMM term counts only the valid pixels
+            where the largest response of the crop's present classes is at least this (it is
+            still averaged over all valid pixels); 0 (the released code) counts every one.
         weights (dict or None): multipliers for "sem_seg", "absent", "proto", "gmm" (default
             1.0 each). A term with weight 0 is not computed and returns 0.
 
@@ -79,6 +82,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
     """
     weights = _check_inputs(features, logits, targets, valid, class_presence, ignore_value,
                             variance, proto_reduction, weights, feature_norm, gmm_target)
+    if not 0 <= gmm_confidence < 1:
+        raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
@@ -88,7 +93,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         features = normalize_features(features.to(compute_dtype), feature_norm)
         losses = _agmm_terms(features, logits, targets.long(), valid.bool(),
                              class_presence.to(compute_dtype), ignore_value, variance,
-                             proto_reduction, gmm_target, weights, compute_dtype)
+                             proto_reduction, gmm_target, gmm_confidence, weights, compute_dtype)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
 
 
@@ -106,7 +111,7 @@ def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
 
 
 def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, variance,
-                proto_reduction, gmm_target, weights, cd):
+                proto_reduction, gmm_target, gmm_confidence, weights, cd):
     """Unweighted terms; features and image labels already in the compute dtype ``cd``."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
@@ -143,7 +148,8 @@ def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, 
     plans = [
         ImagePlan(valid=valid_f[b], ann_pix=a_pix[b], ann_cls=a_cls[b],
                   absent_coef=absent_coef[b] if use_absent else None,
-                  present=present[b], gmm_coef=gmm_coef[b, present[b]])
+                  present=present[b], gmm_coef=gmm_coef[b, present[b]],
+                  gmm_confidence=float(gmm_confidence))
         for b in range(B)
     ]
     ce, absent, gmm_unlabeled, gmm_labeled = dense_terms(logits, r_low, plans, cd, use_ce, use_gmm)
@@ -340,7 +346,8 @@ def check_options(variance: str, proto_reduction: str, feature_norm: str,
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     if proto_reduction not in PROTO_REDUCTIONS:
-        raise ValueError(f"proto_reduction must be one of {PROTO_REDUCTIONS}, got {proto_reduction!r}")
+        raise ValueError(f"proto_reduction must be one of {PROTO_REDUCTIONS}, "
+                         f"got {proto_reduction!r}")
     if feature_norm not in FEATURE_NORMS:
         renamed = RENAMED_VALUES["FEATURE_NORM"].get(feature_norm)
         hint = f" ({feature_norm!r} is now called {renamed!r})" if renamed else ""
@@ -402,7 +409,7 @@ class AGMMLoss(nn.Module):
     @configurable
     def __init__(self, *, enabled: bool = True, ignore_value: int = 255, variance: str = "fixed",
                  proto_reduction: str = "sum", feature_norm: str = "none",
-                 gmm_target: str = "released",
+                 gmm_target: str = "released", gmm_confidence: float = 0.0,
                  weights: Optional[Dict[str, float]] = None, warmup_iters: int = 0,
                  ramp_iters: int = 0):
         """
@@ -414,6 +421,7 @@ class AGMMLoss(nn.Module):
             proto_reduction (str): "sum" or "mean"; see ``agmm_loss``.
             feature_norm (str): "none" or "rms"; see ``agmm_loss``.
             gmm_target (str): "released" or "normalized"; see ``agmm_loss``.
+            gmm_confidence (float): the unlabeled GMM term's gate; see ``agmm_loss``.
             weights (dict or None): "sem_seg", "absent", "proto", "gmm" multipliers.
             warmup_iters, ramp_iters (int): the absent, proto and gmm weights are 0 for
                 ``warmup_iters`` iterations, then ramp linearly to their value over
@@ -430,6 +438,9 @@ class AGMMLoss(nn.Module):
         self.proto_reduction = proto_reduction
         self.feature_norm = feature_norm
         self.gmm_target = gmm_target
+        if not 0 <= gmm_confidence < 1:
+            raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
+        self.gmm_confidence = float(gmm_confidence)
         self.warmup_iters = int(warmup_iters)
         self.ramp_iters = int(ramp_iters)
         self.weights = {k: float((weights or {}).get(k, 1.0)) for k in TERMS}
@@ -446,6 +457,7 @@ class AGMMLoss(nn.Module):
             "proto_reduction": agmm.PROTO_REDUCTION,
             "feature_norm": agmm.FEATURE_NORM,
             "gmm_target": agmm.GMM_TARGET,
+            "gmm_confidence": agmm.GMM_CONFIDENCE,
             "weights": {"sem_seg": agmm.SEM_SEG_WEIGHT, "absent": agmm.ABSENT_WEIGHT,
                         "proto": agmm.PROTO_WEIGHT, "gmm": agmm.GMM_WEIGHT},
             "warmup_iters": agmm.WARMUP_ITERS,
@@ -464,7 +476,7 @@ class AGMMLoss(nn.Module):
         losses = agmm_loss(features, logits, targets, valid, class_presence,
                            ignore_value=self.ignore_value, variance=self.variance,
                            proto_reduction=self.proto_reduction, feature_norm=self.feature_norm,
-                           gmm_target=self.gmm_target,
+                           gmm_target=self.gmm_target, gmm_confidence=self.gmm_confidence,
                            weights=self.weights_at(iteration))
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
 
@@ -472,5 +484,6 @@ class AGMMLoss(nn.Module):
         return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, "
                 f"variance={self.variance!r}, proto_reduction={self.proto_reduction!r}, "
                 f"feature_norm={self.feature_norm!r}, gmm_target={self.gmm_target!r}, "
+                f"gmm_confidence={self.gmm_confidence}, "
                 f"weights={self.weights}, "
                 f"warmup_iters={self.warmup_iters}, ramp_iters={self.ramp_iters}")
