@@ -59,7 +59,7 @@ def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) ->
     for kind, path, message in problems + report.warnings:
         if len(examples[kind]) < EXAMPLES:
             examples[kind].append(f"{path}: {message}")
-    share = report.annotated_pixels / report.sparse_pixels if report.sparse_pixels else None
+    share = report.annotated_pixels / report.counted_pixels if report.counted_pixels else None
     return {
         "dataset": name, "images": report.images, "num_classes": len(classes),
         "images_with_image_classes": report.images_with_image_classes,

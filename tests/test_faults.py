@@ -144,6 +144,20 @@ def test_evaluator_checks_labels_without_the_scan(data, tmp_path):
         evaluator.process([record], [output])
 
 
+def test_dense_training_set_is_annotated(data):
+    """A training set of dense labels (no sparse ones) is scanned as the mapper reads it."""
+    from agmm_d2.data.scan import scan_records
+
+    register_sparse_sem_seg("fault_dense", data / "images" / "train", None, data / "dense" / "train",
+                            classes=CLASSES, image_ext=".png")
+    try:
+        report = scan_records("fault_dense", DatasetCatalog.get("fault_dense"), num_classes=6)
+    finally:
+        DatasetCatalog.remove("fault_dense")
+        MetadataCatalog.remove("fault_dense")
+    assert report.ok and report.annotated_pixels == 12 * 64 * 64
+
+
 def test_training_set_without_any_annotation_stops(train_net, data, capsys, tmp_path):
     for path in (data / "point" / "train").glob("*.png"):
         _write(path, np.full((64, 64), 255))

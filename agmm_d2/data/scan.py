@@ -125,9 +125,10 @@ class ScanReport:
     images: int = 0
     files: int = 0
     cached: int = 0
-    sparse_labels: int = 0
+    # Over the counted labels (the sparse ones; in a training scan, those the run trains on):
+    counted_labels: int = 0
     annotated_pixels: int = 0
-    sparse_pixels: int = 0
+    counted_pixels: int = 0
     class_pixels: List[int] = field(default_factory=list)
     images_with_image_classes: int = 0
     problems: List[Tuple[str, str, str]] = field(default_factory=list)
@@ -267,15 +268,16 @@ def _scan_record(r: dict, facts: dict, report: ScanReport, *, role: str, num_cla
                 f"label values {bad[:10]} are neither class ids 0..{num_classes - 1} nor "
                 f"{sorted(allowed) if len(allowed) < 10 else 'allowed'} (unlabeled/ignore); "
                 "check the number of classes and the dataset's unlabeled and ignore values")))
-        if not is_sparse:
+        if not (is_sparse or role == "train"):
             continue
         counted = [(v, c) for v, c in label["values"] if 0 <= v < num_classes]
-        report.sparse_labels += 1
-        report.sparse_pixels += sum(c for _, c in label["values"])
+        report.counted_labels += 1
+        report.counted_pixels += sum(c for _, c in label["values"])
         report.annotated_pixels += sum(c for _, c in counted)
         for v, c in counted:
             report.class_pixels[v] += c
-        unlisted = sorted({v for v, _ in counted} - set(r.get("image_classes") or range(256)))
+        unlisted = sorted({v for v, _ in counted} - set(r.get("image_classes") or range(256))) \
+            if is_sparse else []
         if unlisted:
             report.warnings.append(("sparse_class_not_in_image_classes", path, (
                 f"annotates classes {unlisted}, not in its image_classes "
