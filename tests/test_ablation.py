@@ -1,19 +1,16 @@
 """benchmarks/ablate_agmm.py: what each variant trains with, and how the table is summarised."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def ablate():
-    spec = importlib.util.spec_from_file_location("ablate_agmm",
-                                                  REPO / "benchmarks" / "ablate_agmm.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/ablate_agmm.py")
 
 
 def _opts(overrides):

@@ -494,13 +494,9 @@ def test_module_from_config():
 
 def test_benchmark_baseline_matches():
     # The benchmark's speed-up is against a plain vectorisation; it must compute the same terms.
-    import importlib.util
-    from pathlib import Path
+    from script_loader import load_script
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_agmm_loss.py"
-    spec = importlib.util.spec_from_file_location("bench_agmm_loss", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("benchmarks/bench_agmm_loss.py")
     batch = make_batch(3, 5, 6, 29, 23, 8, 6, seed=19)
     features, logits = batch[0].requires_grad_(), batch[1].requires_grad_()
     fast = agmm_loss(*batch)

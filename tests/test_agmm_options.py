@@ -152,6 +152,15 @@ def test_image_classes_change_only_the_absent_term():
 # ----------------------------------------------------------------------------------------------
 # Feature normalisation
 # ----------------------------------------------------------------------------------------------
+def _assert_matches(fast, ref, inputs):
+    """Every term of ``fast`` equals ``ref``'s, values and gradients with respect to ``inputs``."""
+    g_fast, g_ref = grads(fast, inputs), grads(ref, inputs)
+    for k in KEYS:
+        torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-8, msg=k)
+        for a, b in zip(g_fast[k], g_ref[k]):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
+
+
 def ref_unit_rms(features):
     """Each feature vector divided by its root-mean-square over channels."""
     return features / features.pow(2).mean(1, keepdim=True).sqrt()
@@ -164,11 +173,7 @@ def test_rms_feature_norm_is_the_reference_on_normalised_features(variance):
     logits = logits.clone().requires_grad_()
     fast = agmm_loss(features, logits, targets, valid, c, variance=variance, feature_norm="rms")
     ref = reference(ref_unit_rms(features), logits, targets, valid, c, variance=variance)
-    g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
-    for k in KEYS:
-        torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-8, msg=k)
-        for a, b in zip(g_fast[k], g_ref[k]):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
+    _assert_matches(fast, ref, (features, logits))
 
 
 def test_rms_feature_norm_is_scale_invariant_and_none_is_not():
@@ -193,11 +198,7 @@ def test_normalized_gmm_target_is_the_reference(variance):
                      gmm_target="normalized")
     ref = reference(features, logits, targets, valid, c, variance=variance,
                     gmm_target="normalized")
-    g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
-    for k in KEYS:
-        torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-8, msg=k)
-        for a, b in zip(g_fast[k], g_ref[k]):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
+    _assert_matches(fast, ref, (features, logits))
     released = agmm_loss(features, logits, targets, valid, c, variance=variance)
     assert not torch.isclose(released["loss_gmm"], fast["loss_gmm"])
     for k in ("loss_sem_seg", "loss_absent", "loss_proto"):  # only the GMM terms change
@@ -222,11 +223,7 @@ def test_gmm_confidence_gate_is_the_reference(gmm_target):
                      gmm_confidence=tau)
     ref = reference(features, logits, targets, valid, c, gmm_target=gmm_target,
                     gmm_confidence=tau)
-    g_fast, g_ref = grads(fast, (features, logits)), grads(ref, (features, logits))
-    for k in KEYS:
-        torch.testing.assert_close(fast[k], ref[k], rtol=1e-5, atol=1e-8, msg=k)
-        for a, b in zip(g_fast[k], g_ref[k]):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-8, msg=f"grad of {k}")
+    _assert_matches(fast, ref, (features, logits))
     ungated = agmm_loss(features, logits, targets, valid, c, gmm_target=gmm_target)
     assert fast["loss_gmm"] < ungated["loss_gmm"]
     with pytest.raises(ValueError, match="gmm_confidence"):

@@ -8,7 +8,6 @@ and the cases that already worked, so that none regresses.
 The tests drive the command-line tools (in-process where the tool allows it, for speed), so they
 check what a user sees: the exit status and the message.
 """
-import importlib.util
 import os
 import shutil
 import stat
@@ -25,6 +24,7 @@ from PIL import Image
 
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES, generate
+from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = str(REPO / "configs" / "synthetic_demo.yaml")
@@ -36,17 +36,9 @@ DATASETS = ["DATASETS.TRAIN", "('fault_train',)", "DATASETS.TEST", "('fault_val'
 
 
 def _script(name):
-    """A tool's script imported as a module (its folder on the path while it loads, as when it
-    runs, for tools of earlier versions that import their neighbours)."""
-    path = REPO / ("tools" if name in ("train_net", "predict") else "datasets_prep") / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"fault_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
+    """A tool's script imported as a module."""
+    folder = "tools" if name in ("train_net", "predict") else "datasets_prep"
+    return load_script(f"{folder}/{name}.py", f"fault_{name}")
 
 
 @pytest.fixture(scope="module")

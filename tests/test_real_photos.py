@@ -1,6 +1,5 @@
 """IDD-Lite's registration on a tiny tree of its layout (the real dataset is never needed), and
 benchmarks/real_photos.py's plan, sparse labels, table and label-budget figure."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,17 +9,14 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, SPARSE_KINDS, register_all_idd_lite
+from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def real_photos():
-    spec = importlib.util.spec_from_file_location("real_photos",
-                                                  REPO / "benchmarks" / "real_photos.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/real_photos.py")
 
 
 @pytest.fixture

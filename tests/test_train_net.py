@@ -1,5 +1,4 @@
 """tools/train_net.py end to end on the CPU: 2 processes, eval-only, resume, bad inputs."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from detectron2.projects.deeplab.lr_scheduler import WarmupPolyLR
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import Trainer, adapt_to_machine, build_config
+from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_NET = REPO / "tools" / "train_net.py"
@@ -28,10 +28,7 @@ TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.
 @pytest.fixture(scope="module")
 def train_net():
     """tools/train_net.py imported as a module."""
-    spec = importlib.util.spec_from_file_location("train_net", TRAIN_NET)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/train_net.py")
 
 
 def run(tiny_root, *args, timeout=300):
