@@ -11,11 +11,14 @@ label on the pixels that the sparse label leaves unlabeled (void excluded):
   labelling of those pixels;
 - how often R is not a distribution: two or more classes with R > 0.5 at a pixel;
 - the gradient norm each loss term puts on the decoder features (a training forward on a batch).
-Prints a JSON report. ``--weights`` may be repeated (e.g. checkpoints over training).
+Prints a JSON report, or with ``--markdown`` a table (a row per weights file: IoU of argmax R
+and of argmax P per class, their mIoU, the share of pixels where R is not a distribution, and
+the gradient norm of each term). ``--weights`` may be repeated (e.g. checkpoints over training).
 """
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -48,9 +51,9 @@ def response_accuracy(cfg, model, records, num_classes):
         valid = model._pad([x["valid"].to(torch.uint8)], 0).bool()
         features, logits = model.sem_seg_head(model.backbone(images))
         presence = x["sparse_classes"][None]
-        r = gmm_response(features, logits, targets, valid, presence, ignore_value=model.ignore_value,
-                         variance=agmm.VARIANCE, feature_norm=agmm.FEATURE_NORM,
-                         gmm_target=agmm.GMM_TARGET)[0, :, :h, :w]
+        r = gmm_response(features, logits, targets, valid, presence,
+                         ignore_value=model.ignore_value, variance=agmm.VARIANCE,
+                         feature_norm=agmm.FEATURE_NORM, gmm_target=agmm.GMM_TARGET)[0, :, :h, :w]
         p = logits[0, :, :h, :w]
         unlabeled = (x["sparse_seg"] == model.ignore_value) & (dense < num_classes)
         present = presence[0].bool()
@@ -97,6 +100,7 @@ def main(argv=None):
     parser.add_argument("--weights", action="append", required=True)
     parser.add_argument("--dataset", default=None, help="default: DATASETS.TRAIN[0]")
     parser.add_argument("--images", type=int, default=100)
+    parser.add_argument("--markdown", action="store_true", help="a table instead of JSON")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=[])
     args = parser.parse_args(argv)
     torch.manual_seed(0)
@@ -126,10 +130,30 @@ def main(argv=None):
                               "p_iou": float(pi)}
                           for c, n, r, p, ri, pi in zip(classes, stats["pixels"], stats["r_right"],
                                                         stats["p_right"], iou["r"], iou["p"])},
-            "feature_gradient_norms": term_gradients(cfg, model, records[:cfg.SOLVER.IMS_PER_BATCH]),
+            "feature_gradient_norms": term_gradients(cfg, model,
+                                                     records[:cfg.SOLVER.IMS_PER_BATCH]),
         })
-    json.dump(report, sys.stdout, indent=1)
-    print()
+    if args.markdown:
+        print(markdown(report, classes))
+    else:
+        json.dump(report, sys.stdout, indent=1)
+        print()
+
+
+def markdown(report, classes) -> str:
+    """The report as a Markdown table: IoU in % as "R / P" per class."""
+    terms = list(report[0]["feature_gradient_norms"])
+    head = (["weights", "R mIoU / P mIoU"] + [f"{c}: R / P" for c in classes]
+            + ["R > 0.5 for 2+ classes"] + [f"grad {t}" for t in terms])
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for r in report:
+        cells = [Path(r["weights"]).name, f"{100 * r['r_miou']:.1f} / {100 * r['p_miou']:.1f}"]
+        cells += [f"{100 * r['per_class'][c]['r_iou']:.0f} / {100 * r['per_class'][c]['p_iou']:.0f}"
+                  for c in classes]
+        cells.append(f"{100 * r['r_overlap_share']:.0f} %")
+        cells += [f"{r['feature_gradient_norms'].get(t, 0.0):.4f}" for t in terms]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
