@@ -16,8 +16,8 @@ as released) and ``idd_lite_<type>_robust.yaml`` (the preset), ``idd_lite_full.y
 Runs are resumable and go two at a time, single-threaded (agmm_d2.engine.runs).
 
 Prints a Markdown table (mean ± std over seeds, per seed, the paired difference to partial CE
-with the number of seeds where it is better, and the lowest per-class IoU of any run) and its
-run time, and writes them with the raw numbers to ``--output``.
+with the number of seeds where it is better, and the lowest per-class IoU of any run), the IoU
+of each class (mean over seeds, and how many runs left it at 0) and the run time, and writes them with the raw numbers to ``--output``.
 """
 import argparse
 import json
@@ -125,6 +125,26 @@ def table(results, lowest, columns, rows) -> str:
     return "\n".join(lines)
 
 
+def class_table(per_class, columns, rows) -> str:
+    """Markdown: per label type and row, each class's IoU (mean over seeds) and the number of
+    runs in which it stayed at 0."""
+    short = [c.replace(" things", "").replace(" objects", "") for c in IDD_LITE_CLASSES]
+    lines = ["| labels | training | " + " | ".join(short) + " |",
+             "| --- | --- | " + " | ".join("---" for _ in short) + " |"]
+    for column in columns:
+        for row in rows:
+            runs = per_class.get((row, column))
+            if not runs:
+                continue
+            cells = []
+            for c in IDD_LITE_CLASSES:
+                values = [run[c] for run in runs]
+                zeros = sum(v == 0 for v in values)
+                cells.append(f"{statistics.mean(values):.1f}" + (f" ({zeros}x 0)" if zeros else ""))
+            lines.append(f"| {column} | {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot_curve(results, dense: List[float], path: Path) -> None:
     """mIoU (mean and spread over seeds) against clicks per image, dense labels as a line."""
     import matplotlib
@@ -181,21 +201,25 @@ def main(argv=None):
     os.environ["DETECTRON2_DATASETS"] = str(args.root.resolve().parent)
     mious = run_all(runs, out, TRAIN_NET, cwd=REPO, jobs=args.jobs, threads=args.threads)
     minutes = (time.perf_counter() - start) / 60
-    results, lowest = {}, {}
+    results, per_class = {}, {}
     for (name, *_), key, miou in zip(runs, keys, mious):
         results.setdefault(key, []).append(miou)
-        lowest[key] = min(lowest.get(key, 100.0), min(class_ious(out / name).values()))
+        per_class.setdefault(key, []).append(class_ious(out / name))
+    lowest = {key: min(min(run.values()) for run in runs) for key, runs in per_class.items()}
     footer = (f"seeds {args.seeds}" + (f", SOLVER.MAX_ITER {args.max_iter}" if args.max_iter else "")
               + f"; {time_summary([out / name for name, *_ in runs])}; wall time of this "
               f"invocation {minutes:.1f} min")
     if args.curve:
         plot_curve(results, results[(DENSE, "dense")], args.figure)
         columns = [f"{c} clicks" for c in CURVE_CLICKS] + ["dense"]
-        text = table(results, lowest, columns, list(CURVE_METHODS) + [DENSE])
+        rows = list(CURVE_METHODS) + [DENSE]
         footer += f"; figure {args.figure}"
     else:
         columns = list(LABEL_TYPES) + ["dense"]
-        text = table(results, lowest, columns, list(METHODS) + [DENSE])
+        rows = list(METHODS) + [DENSE]
+    text = table(results, lowest, columns, rows)
+    text += ("\n\nIoU per class, mean over seeds ((n x 0): runs in which the class stayed at 0):\n\n"
+             + class_table(per_class, columns, rows))
     print("\n" + text + "\n\n" + footer)
     with atomic_write(out / "table.md") as tmp:
         tmp.write_text(text + "\n\n" + footer + "\n")
@@ -203,8 +227,8 @@ def main(argv=None):
         tmp.write_text(json.dumps({"seeds": args.seeds, "max_iter": args.max_iter,
                                    "minutes": minutes,
                                    "miou": {f"{r} | {c}": v for (r, c), v in results.items()},
-                                   "lowest_class_iou": {f"{r} | {c}": v
-                                                        for (r, c), v in lowest.items()}},
+                                   "class_iou": {f"{r} | {c}": v
+                                                 for (r, c), v in per_class.items()}},
                                   indent=1))
 
 

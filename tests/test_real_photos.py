@@ -104,3 +104,17 @@ def test_class_ious_read_the_last_evaluation(real_photos, tmp_path):
                                                          for i, c in enumerate(IDD_LITE_CLASSES)}}]
     (tmp_path / "metrics.json").write_text("\n".join(json.dumps(r) for r in records) + "\n")
     assert real_photos.class_ious(tmp_path)["sky"] == 7.0
+
+
+def test_class_table_counts_the_runs_that_never_learn_a_class(real_photos):
+    def run(value, zero_class=None):
+        return {c: 0.0 if c == zero_class else value for c in IDD_LITE_CLASSES}
+
+    per_class = {("partial CE", "20 clicks"): [run(40.0, "living things"), run(50.0)],
+                 ("AGMM, preset", "20 clicks"): [run(30.0), run(36.0)]}
+    lines = real_photos.class_table(per_class, ["20 clicks"],
+                                    ["partial CE", "AGMM, preset"]).splitlines()
+    assert lines[0].startswith("| labels | training | drivable | non-drivable | living |")
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[2:5] == ["45.0", "45.0", "25.0 (1x 0)"]
+    assert [c.strip() for c in lines[3].strip("|").split("|")][2:] == ["33.0"] * 7
