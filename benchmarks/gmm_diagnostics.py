@@ -2,7 +2,7 @@
 """What the Gaussian-mixture response R teaches, measured on a trained model's training images.
 
     python benchmarks/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
-        --weights output/real_photos/20_clicks_agmm__released_seed0/model_final.pth --images 100
+        --weights output/real_photos/agmm__released_20_clicks_seed0/model_final.pth --images 100
 
 For each training image (whole image, no augmentation) with its sparse label, against its dense
 label on the pixels that the sparse label leaves unlabeled (void excluded):
