@@ -147,7 +147,8 @@ def markdown(report, classes) -> str:
             + ["R > 0.5 for 2+ classes"] + [f"grad {t}" for t in terms])
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in report:
-        cells = [Path(r["weights"]).name, f"{100 * r['r_miou']:.1f} / {100 * r['p_miou']:.1f}"]
+        run_and_file = "/".join(Path(r["weights"]).parts[-2:])
+        cells = [run_and_file, f"{100 * r['r_miou']:.1f} / {100 * r['p_miou']:.1f}"]
         cells += [f"{100 * r['per_class'][c]['r_iou']:.0f} / {100 * r['per_class'][c]['p_iou']:.0f}"
                   for c in classes]
         cells.append(f"{100 * r['r_overlap_share']:.0f} %")

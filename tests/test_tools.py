@@ -92,3 +92,26 @@ def test_visualize_rejects_unknown_class(trained, tiny_synthetic, tmp_path):
     result = run_tool("visualize.py", tiny_synthetic, "--config-file", DEMO, "--classes", "zebra",
                       "--output", tmp_path, *TINY, "MODEL.WEIGHTS", trained / "model_final.pth")
     assert result.returncode == 2 and "zebra" in result.stderr
+
+
+def test_gmm_diagnostics_reports_each_checkpoint(trained, tiny_synthetic):
+    """benchmarks/gmm_diagnostics.py: a row per weights file, IoUs in %, a norm per term."""
+    env = dict(os.environ, DETECTRON2_DATASETS=str(tiny_synthetic))
+    weights = trained / "model_final.pth"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "gmm_diagnostics.py"), "--config-file", DEMO,
+         "--weights", str(weights), "--weights", str(weights), "--images", "3", "--markdown",
+         *TINY, "SOLVER.IMS_PER_BATCH", "2"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert head[2:2 + len(CLASSES)] == [f"{c}: R / P" for c in CLASSES]
+    assert {"grad loss_sem_seg", "grad loss_proto", "grad loss_gmm"} <= set(head)
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    assert len(rows) == 2 and rows[0][0] == f"{trained.name}/model_final.pth"
+    # The same weights give the same IoUs (the gradient batch is augmented at random).
+    assert rows[0][1:2 + len(CLASSES)] == rows[1][1:2 + len(CLASSES)]
+    r_miou, p_miou = map(float, rows[0][1].split(" / "))
+    assert 0 <= r_miou <= 100 and 0 <= p_miou <= 100
+    assert float(rows[0][head.index("grad loss_sem_seg")]) > 0
