@@ -81,9 +81,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         (float64 for float64 inputs), whatever the input dtype.
     """
     weights = _check_inputs(features, logits, targets, valid, class_presence, ignore_value,
-                            variance, proto_reduction, weights, feature_norm, gmm_target)
-    if not 0 <= gmm_confidence < 1:
-        raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
+                            variance, proto_reduction, weights, feature_norm, gmm_target,
+                            gmm_confidence)
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
@@ -339,10 +338,12 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 
 
 def check_options(variance: str, proto_reduction: str, feature_norm: str,
-                  gmm_target: str = "released") -> None:
+                  gmm_target: str = "released", gmm_confidence: float = 0.0) -> None:
     """Raise ValueError naming the option whose value is not one of its choices."""
     if gmm_target not in GMM_TARGETS:
         raise ValueError(f"gmm_target must be one of {GMM_TARGETS}, got {gmm_target!r}")
+    if not 0 <= gmm_confidence < 1:
+        raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     if proto_reduction not in PROTO_REDUCTIONS:
@@ -356,7 +357,7 @@ def check_options(variance: str, proto_reduction: str, feature_norm: str,
 
 def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,
                   proto_reduction, weights, feature_norm="none",
-                  gmm_target="released") -> Dict[str, float]:
+                  gmm_target="released", gmm_confidence=0.0) -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
     for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
                          ("valid", valid, 3), ("class_presence", class_presence, 2)]:
@@ -381,7 +382,7 @@ def _check_inputs(features, logits, targets, valid, class_presence, ignore_value
     if bool(bad.any()):
         raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
                          f"not ignore_value={ignore_value}")
-    check_options(variance, proto_reduction, feature_norm, gmm_target)
+    check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence)
     weights = dict(weights or {})
     unknown = set(weights) - set(TERMS)
     if unknown:
@@ -428,7 +429,7 @@ class AGMMLoss(nn.Module):
                 ``ramp_iters`` (``ramp_factor``); 0 and 0 (default) is the released behaviour.
         """
         super().__init__()
-        check_options(variance, proto_reduction, feature_norm, gmm_target)
+        check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence)
         if warmup_iters < 0 or ramp_iters < 0:
             raise ValueError(f"warmup_iters and ramp_iters must be >= 0, got {warmup_iters} and "
                              f"{ramp_iters}")
@@ -438,8 +439,6 @@ class AGMMLoss(nn.Module):
         self.proto_reduction = proto_reduction
         self.feature_norm = feature_norm
         self.gmm_target = gmm_target
-        if not 0 <= gmm_confidence < 1:
-            raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
         self.gmm_confidence = float(gmm_confidence)
         self.warmup_iters = int(warmup_iters)
         self.ramp_iters = int(ramp_iters)

@@ -50,12 +50,12 @@ class ImagePlan:
     gmm_coef: Tensor
     gmm_confidence: float = 0.0
 
-    def gmm_valid(self, valid: Tensor, r: Tensor) -> Tensor:
-        """The pixels of a slice that the unlabeled GMM term counts: ``valid`` (m,), gated by
-        the response ``r`` (n, m) when ``gmm_confidence`` > 0."""
+    def gmm_gate(self, r: Tensor) -> Optional[Tensor]:
+        """(m,) 1 where the largest response of the slice's ``r`` (n, m) reaches
+        ``gmm_confidence``, else 0; None when there is no gate (every valid pixel counts)."""
         if self.gmm_confidence <= 0:
-            return valid
-        return valid * (r.amax(0) >= self.gmm_confidence).to(valid.dtype)
+            return None
+        return (r.amax(0) >= self.gmm_confidence).to(r.dtype)
 
 
 def _response(r_low: Tensor, out_size) -> Tensor:
@@ -205,7 +205,8 @@ class _DenseTerms(torch.autograd.Function):
                     # -(R log P + (1 - R) log(1 - P)) = -(log(1 - P) + R (log P - log(1 - P)))
                     t = p[plan.present].add_(EPS).log_().sub_(log1m_ps)
                     t.mul_(r[:, px]).add_(log1m_ps)
-                    gmm_valid = plan.gmm_valid(valid, r[:, px])
+                    gate = plan.gmm_gate(r[:, px])
+                    gmm_valid = valid if gate is None else valid * gate
                     gmm_unlabeled -= torch.mv(t.t(), plan.gmm_coef).dot(gmm_valid) / 2
         ctx.save_for_backward(logits, r_low)
         ctx.plans = plans
@@ -255,16 +256,19 @@ class _DenseTerms(torch.autograd.Function):
                 else:
                     g.zero_()
                 if gmm:
-                    # Pixels the confidence gate leaves out get no GMM gradient; g is multiplied
-                    # by valid below, so only the gate's own zeros are applied here.
-                    gate = plan.gmm_valid(torch.ones_like(valid), r[:, px])
                     # d gmm_unlabeled / dP = ((1 - R) / (1 - P + eps) - R / (P + eps)) / 2
                     g_ps = (ps + EPS).reciprocal_().add_(inv1m_ps).mul_(r[:, px])
-                    g.index_add_(0, plan.present, torch.sub(inv1m_ps, g_ps).mul_(coef).mul_(gate))
+                    g_gmm = torch.sub(inv1m_ps, g_ps).mul_(coef)
+                    # Pixels the confidence gate leaves out get no GMM gradient; g is multiplied
+                    # by valid below, so only the gate's own zeros are applied here.
+                    gate = plan.gmm_gate(r[:, px])
+                    if gate is not None:
+                        g_gmm.mul_(gate)
+                    g.index_add_(0, plan.present, g_gmm)
                     if want_r:
                         # d gmm_unlabeled / dR = (log(1 - P + eps) - log(P + eps)) / 2 where valid.
                         torch.mul(inv1m_ps.log_().add_(ps.add_(EPS).log_()), -coef, out=g_r[:, px])
-                        g_r[:, px] *= valid * gate
+                        g_r[:, px] *= valid if gate is None else valid * gate
                 if g_z_img is None:
                     continue
                 # Softmax backward: dZ = P * (dP - sum_k P dP).
