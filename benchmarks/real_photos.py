@@ -17,7 +17,8 @@ Runs are resumable and go two at a time, single-threaded (agmm_d2.engine.runs).
 
 Prints a Markdown table (mean ± std over seeds, per seed, the paired difference to partial CE
 with the number of seeds where it is better, and the lowest per-class IoU of any run), the IoU
-of each class (mean over seeds, and how many runs left it at 0) and the run time, and writes them with the raw numbers to ``--output``.
+of each class (mean over seeds, and how many runs left it at 0) and the run time, and writes
+them with the raw numbers to ``--output``.
 """
 import argparse
 import json

@@ -21,10 +21,15 @@ TINY = ["INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.STEM_OUT_CHANNELS", "8"]
 
 
-def run_tool(tool, tiny_root, *args):
+def run_script(relative_path, tiny_root, *args):
+    """Run the repository's script at ``relative_path`` on the tiny dataset."""
     env = dict(os.environ, DETECTRON2_DATASETS=str(tiny_root))
-    return subprocess.run([sys.executable, str(REPO / "tools" / tool), *map(str, args)], cwd=REPO,
+    return subprocess.run([sys.executable, str(REPO / relative_path), *map(str, args)], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=300)
+
+
+def run_tool(tool, tiny_root, *args):
+    return run_script(f"tools/{tool}", tiny_root, *args)
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +101,10 @@ def test_visualize_rejects_unknown_class(trained, tiny_synthetic, tmp_path):
 
 def test_gmm_diagnostics_reports_each_checkpoint(trained, tiny_synthetic):
     """benchmarks/gmm_diagnostics.py: a row per weights file, IoUs in %, a norm per term."""
-    env = dict(os.environ, DETECTRON2_DATASETS=str(tiny_synthetic))
     weights = trained / "model_final.pth"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "gmm_diagnostics.py"), "--config-file", DEMO,
-         "--weights", str(weights), "--weights", str(weights), "--images", "3", "--markdown",
-         *TINY, "SOLVER.IMS_PER_BATCH", "2"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    result = run_script("benchmarks/gmm_diagnostics.py", tiny_synthetic, "--config-file", DEMO,
+                        "--weights", weights, "--weights", weights, "--images", 3, "--markdown",
+                        *TINY, "SOLVER.IMS_PER_BATCH", 2)
     assert result.returncode == 0, result.stderr[-4000:]
     lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
     head = [c.strip() for c in lines[0].strip("|").split("|")]
