@@ -8,6 +8,7 @@ and the cases that already worked, so that none regresses.
 The tests drive the command-line tools (in-process where the tool allows it, for speed), so they
 check what a user sees: the exit status and the message.
 """
+import importlib
 import os
 import shutil
 import stat
@@ -24,7 +25,6 @@ from PIL import Image
 
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES, generate
-from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = str(REPO / "configs" / "synthetic_demo.yaml")
@@ -36,9 +36,9 @@ DATASETS = ["DATASETS.TRAIN", "('fault_train',)", "DATASETS.TEST", "('fault_val'
 
 
 def _script(name):
-    """A tool's script imported as a module."""
-    folder = "tools" if name in ("train_net", "predict") else "datasets_prep"
-    return load_script(f"{folder}/{name}.py", f"fault_{name}")
+    """The module behind a tool's script (its ``main``/``cli``)."""
+    package = "agmm_d2.cli" if name in ("train_net", "predict") else "agmm_d2.data.prep"
+    return importlib.import_module(f"{package}.{name}")
 
 
 @pytest.fixture(scope="module")

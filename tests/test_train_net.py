@@ -14,7 +14,6 @@ from detectron2.projects.deeplab.lr_scheduler import WarmupPolyLR
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import Trainer, adapt_to_machine, build_config
-from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_NET = REPO / "tools" / "train_net.py"
@@ -27,8 +26,10 @@ TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.
 
 @pytest.fixture(scope="module")
 def train_net():
-    """tools/train_net.py imported as a module."""
-    return load_script("tools/train_net.py")
+    """The module behind tools/train_net.py."""
+    from agmm_d2.cli import train_net as module
+
+    return module
 
 
 def run(tiny_root, *args, timeout=300):
