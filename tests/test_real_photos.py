@@ -9,14 +9,15 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, SPARSE_KINDS, register_all_idd_lite
-from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def real_photos():
-    return load_script("benchmarks/real_photos.py")
+    from agmm_d2.benchmarking import real_photos as module
+
+    return module
 
 
 @pytest.fixture

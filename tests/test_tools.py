@@ -100,9 +100,9 @@ def test_visualize_rejects_unknown_class(trained, tiny_synthetic, tmp_path):
 
 
 def test_gmm_diagnostics_reports_each_checkpoint(trained, tiny_synthetic):
-    """benchmarks/gmm_diagnostics.py: a row per weights file, IoUs in %, a norm per term."""
+    """tools/gmm_diagnostics.py: a row per weights file, IoUs in %, a norm per term."""
     weights = trained / "model_final.pth"
-    result = run_script("benchmarks/gmm_diagnostics.py", tiny_synthetic, "--config-file", DEMO,
+    result = run_script("tools/gmm_diagnostics.py", tiny_synthetic, "--config-file", DEMO,
                         "--weights", weights, "--weights", weights, "--images", 3, "--markdown",
                         *TINY, "SOLVER.IMS_PER_BATCH", 2)
     assert result.returncode == 0, result.stderr[-4000:]

@@ -8,13 +8,14 @@ image ``<rel>.<ext>`` it writes ``<output>/ids/<rel>.png`` (single-channel class
 ``<output>/color/<rel>.png`` (the classes in the dataset's ``stuff_colors``); images that share a
 name but not an extension keep it (``x.jpg.png``). A non-empty ``--output`` is refused unless
 ``--overwrite``. A file that is not a readable image is reported and skipped; the exit status is
-then 1. The same from Python: ``agmm_d2.engine.predict_folder``.
+then 1. The same from Python: ``agmm_d2.api.predict_folder``.
 """
 import argparse
 import sys
 
 from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import InputError, build_config, predict_folder, setup_console_logging
+from agmm_d2.api import predict_folder
+from agmm_d2.engine import InputError, build_config, setup_console_logging
 from agmm_d2.utils.cli import exit_status_of
 
 

@@ -9,7 +9,7 @@ Writes one PNG panel per image, ``<output>/<image_id>.png``: a row of tiles of t
 size. Label maps are drawn with detectron2's ``Visualizer`` in the dataset's ``stuff_colors``;
 each response tile shows R for one class (``--classes``; default: the classes of the image's
 sparse label, at most 3) as a heat map over the image. The same from Python:
-``agmm_d2.engine.draw_panels``.
+``agmm_d2.api.draw_panels``.
 """
 import argparse
 import os
@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import (InputError, build_config, check_registered, draw_panels,
-                            setup_console_logging)
-from agmm_d2.engine.predictor import save_png
+from agmm_d2.api import draw_panels
+from agmm_d2.engine import InputError, build_config, check_registered, setup_console_logging
+from agmm_d2.predict import save_png
 from agmm_d2.utils.cli import exit_status_of
 from detectron2.data import DatasetCatalog
 

@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """What the Gaussian-mixture response R teaches, measured on a trained model's training images.
 
-    python benchmarks/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
+    python tools/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
         --weights output/real_photos/agmm__released_20_clicks_seed0/model_final.pth --images 100
 
 For each training image (whole image, no augmentation) with its sparse label, against its dense
@@ -156,6 +155,3 @@ def markdown(report, classes) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    main()
