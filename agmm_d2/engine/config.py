@@ -6,7 +6,7 @@ from typing import List, Mapping, Sequence, Tuple, Union
 import torch
 from detectron2.config import CfgNode, get_cfg
 
-from ..config import add_agmm_config, upgrade_renamed_values
+from ..config import add_agmm_config, validate_config
 from .errors import InputError
 
 __all__ = ["adapt_to_machine", "build_config"]
@@ -38,7 +38,8 @@ def build_config(config_file, opts: Overrides = ()) -> CfgNode:
             form) or a dict ``{"SOLVER.MAX_ITER": 100}``.
 
     Raises InputError (one line) for a missing file, an unknown key or a value of the wrong
-    type. MODEL.AGMM values that were renamed are replaced by their new names, with a warning.
+    type, or a choice option with a value it does not take (``agmm_d2.config.CHOICES``). Values
+    that were renamed are replaced by their new names, with a warning.
     """
     if not os.path.isfile(config_file):
         raise InputError(f"--config-file {str(config_file)!r}: no such file")
@@ -49,7 +50,11 @@ def build_config(config_file, opts: Overrides = ()) -> CfgNode:
         cfg.merge_from_list(_override_list(opts))
     except (KeyError, AssertionError, ValueError) as e:  # yacs: unknown key, odd list, bad type
         raise InputError(f"{config_file} + overrides: {e.args[0]}") from None
-    for note in upgrade_renamed_values(cfg):
+    try:
+        notes = validate_config(cfg)  # the one check of the choice options
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    for note in notes:
         logger.warning(note)
     cfg.freeze()
     return cfg

@@ -23,20 +23,16 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from ..config import RENAMED_VALUES
+from ..config import check_choice
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
 __all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AGMMLoss",
-           "GMM_TARGETS", "TERMS"]
+           "TERMS"]
 
 # Loss keys are "loss_" + term; the weights dict uses the bare names.
 TERMS = ("sem_seg", "absent", "proto", "gmm")
 # The terms that a warm-up ramps in; partial cross-entropy always has its full weight.
 AGMM_TERMS = ("absent", "proto", "gmm")
-VARIANCES = ("fixed", "adaptive")
-PROTO_REDUCTIONS = ("sum", "mean")
-FEATURE_NORMS = ("none", "rms")
-GMM_TARGETS = ("released", "normalized")
 
 
 def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
@@ -339,20 +335,14 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 
 def check_options(variance: str, proto_reduction: str, feature_norm: str,
                   gmm_target: str = "released", gmm_confidence: float = 0.0) -> None:
-    """Raise ValueError naming the option whose value is not one of its choices."""
-    if gmm_target not in GMM_TARGETS:
-        raise ValueError(f"gmm_target must be one of {GMM_TARGETS}, got {gmm_target!r}")
+    """Raise ValueError naming the option whose value is not one of its choices (the registry
+    ``agmm_d2.config.CHOICES``)."""
+    check_choice("MODEL.AGMM.GMM_TARGET", gmm_target, "gmm_target")
     if not 0 <= gmm_confidence < 1:
         raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
-    if variance not in VARIANCES:
-        raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    if proto_reduction not in PROTO_REDUCTIONS:
-        raise ValueError(f"proto_reduction must be one of {PROTO_REDUCTIONS}, "
-                         f"got {proto_reduction!r}")
-    if feature_norm not in FEATURE_NORMS:
-        renamed = RENAMED_VALUES["FEATURE_NORM"].get(feature_norm)
-        hint = f" ({feature_norm!r} is now called {renamed!r})" if renamed else ""
-        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}{hint}")
+    check_choice("MODEL.AGMM.VARIANCE", variance, "variance")
+    check_choice("MODEL.AGMM.PROTO_REDUCTION", proto_reduction, "proto_reduction")
+    check_choice("MODEL.AGMM.FEATURE_NORM", feature_norm, "feature_norm")
 
 
 def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,

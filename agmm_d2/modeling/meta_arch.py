@@ -10,15 +10,11 @@ from detectron2.structures import ImageList
 from detectron2.utils.events import get_event_storage, has_event_storage
 from torch import Tensor, nn
 
-from ..config import RENAMED_VALUES
+from ..config import check_choice
 from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
 
-__all__ = ["AGMMSemanticSegmentor", "ABSENT_SOURCES"]
-
-# MODEL.AGMM.ABSENT_FROM: the key of the mapper's output that the loss takes as the classes
-# present in each image (c).
-ABSENT_SOURCES = ("sparse_classes", "image_classes")
+__all__ = ["AGMMSemanticSegmentor"]
 
 
 @META_ARCH_REGISTRY.register()
@@ -57,11 +53,9 @@ class AGMMSemanticSegmentor(nn.Module):
         self.sem_seg_head = sem_seg_head
         self.criterion = criterion
         self.ignore_value = ignore_value
-        if absent_from not in ABSENT_SOURCES:
-            renamed = RENAMED_VALUES["ABSENT_FROM"].get(absent_from)
-            hint = f" ({absent_from!r} is now called {renamed!r})" if renamed else ""
-            raise ValueError(f"MODEL.AGMM.ABSENT_FROM={absent_from!r}: expected one of "
-                             f"{ABSENT_SOURCES}{hint}")
+        # MODEL.AGMM.ABSENT_FROM: the key of the mapper's output that the loss takes as the
+        # classes present in each image (c).
+        check_choice("MODEL.AGMM.ABSENT_FROM", absent_from)
         self.absent_from = absent_from
         self.test_time = test_time if test_time is not None else SemSegInference()
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
