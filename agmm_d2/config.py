@@ -12,7 +12,8 @@ from detectron2.projects.deeplab import add_deeplab_config
 __all__ = ["CHOICES", "RENAMED_VALUES", "add_agmm_config", "allowed_values", "check_choice",
            "validate_config"]
 
-# Every choice option: {full config key: {allowed value: what it selects}}; the first is the default.
+# Every choice option: {full config key: {allowed value: what it selects}}; the first value is
+# the default.
 CHOICES: Dict[str, Dict[str, str]] = {
     "MODEL.AGMM.VARIANCE": {
         "fixed": "unit variance of every Gaussian, as the released code",
@@ -86,7 +87,9 @@ def validate_config(cfg) -> List[str]:
         node, leaf = _node_and_leaf(cfg, key)
         if node[leaf] in renamed:
             old, node[leaf] = node[leaf], renamed[node[leaf]]
-            notes.append(f"{key} {old!r} is now called {node[leaf]!r}; using it (update the config)")
+            notes.append(
+                f"{key} {old!r} is now called {node[leaf]!r}; using it (update the config)"
+            )
     for key in CHOICES:
         node, leaf = _node_and_leaf(cfg, key)
         check_choice(key, node[leaf])

@@ -460,8 +460,13 @@ def test_other_ignore_value():
 def test_other_layouts_and_integer_dtypes():
     f, z, t, v, c = make_batch(2, 4, 6, 17, 17, 5, 5, seed=22)
     expected = agmm_loss(f, z, t, v, c)
-    out = agmm_loss(f.to(memory_format=torch.channels_last), z.to(memory_format=torch.channels_last),
-                    t.to(torch.uint8), v.to(torch.uint8), c.bool())
+    out = agmm_loss(
+        f.to(memory_format=torch.channels_last),
+        z.to(memory_format=torch.channels_last),
+        t.to(torch.uint8),
+        v.to(torch.uint8),
+        c.bool(),
+    )
     for k in KEYS:
         torch.testing.assert_close(out[k], expected[k])
 

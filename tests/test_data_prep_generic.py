@@ -1,4 +1,6 @@
-"""Generic tools for any dense folder: make_clicks, make_scribbles, image_classes; every tool has --help."""
+"""Generic tools for any dense folder: make_clicks, make_scribbles, image_classes; every tool
+has --help."""
+
 import json
 import subprocess
 import sys
@@ -35,8 +37,12 @@ def _pairs(out, dense_dir):
 
 def _expected_classes(dense_dir, void):
     """{key: classes of the dense label, void values excluded}, by np.unique."""
-    return {str(p.relative_to(dense_dir))[:-4]: sorted(set(np.unique(read_label(p)).tolist()) - set(void))
-            for p in dense_dir.rglob("*.png")}
+    return {
+        str(p.relative_to(dense_dir))[:-4]: sorted(
+            set(np.unique(read_label(p)).tolist()) - set(void)
+        )
+        for p in dense_dir.rglob("*.png")
+    }
 
 
 def _image_classes(out):
@@ -91,9 +97,10 @@ def test_scribbles(dense_dir, tmp_path):
 
 def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path):
     from detectron2.data import DatasetCatalog, MetadataCatalog
+
     from agmm_d2.data import register_sparse_sem_seg
-    from agmm_d2.data.prep.check import check_dataset
     from agmm_d2.data.prep import make_clicks
+    from agmm_d2.data.prep.check import check_dataset
 
     out = make_clicks(dense_dir, tmp_path, clicks=5, seed=2)
     for key in _expected_classes(dense_dir, ()):
@@ -102,7 +109,9 @@ def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path)
         register_sparse_sem_seg("agmm_test_gen_clicks", tmp_path / "img", out, image_ext=".png",
                                 classes=["a", "b", "c", "d"])
         dicts = DatasetCatalog.get("agmm_test_gen_clicks")
-        assert {d["image_id"]: d["image_classes"] for d in dicts} == _expected_classes(dense_dir, (255,))
+        assert {d["image_id"]: d["image_classes"] for d in dicts} == _expected_classes(
+            dense_dir, (255,)
+        )
         report = check_dataset("agmm_test_gen_clicks")
         assert report["problems"] == {} and report["images_with_image_classes"] == 3
         (out / "image_classes.json").write_text('{"a": [0, 1], "b": [0, 9], "sub/c": [0]}')

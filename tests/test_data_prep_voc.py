@@ -90,7 +90,9 @@ def test_scribbles_from_scribblesup_xml(tmp_path):
     xml_dir = tmp_path / "xml"
     xml_dir.mkdir()
     (xml_dir / "2007_000032.xml").write_text(SCRIBBLE_XML.format(w=40, h=32))
-    (xml_dir / "2007_000033.xml").write_text(SCRIBBLE_XML.format(w=40, h=32).replace("tv/monitor", "dragon"))
+    (xml_dir / "2007_000033.xml").write_text(
+        SCRIBBLE_XML.format(w=40, h=32).replace("tv/monitor", "dragon")
+    )
     size, scribbles = parse_scribble_xml(xml_dir / "2007_000032.xml")
     assert size == (32, 40) and [c for c, _ in scribbles] == [0, 1, 20]
     assert scribbles[1][1].tolist() == [[5, 10], [25, 10], [25, 20]]
@@ -103,12 +105,15 @@ def test_scribbles_from_scribblesup_xml(tmp_path):
     label = read_label(tmp_path / "scribble" / "2007_000032.png")
     assert label.shape == (36, 48)
     assert label[1, 15] == 0 and label[10, 15] == 1 and label[15, 25] == 1 and label[27, 2] == 20
-    assert (label[9:12, 10] == 1).all() and label[8, 10] == 255 and label[12, 10] == 255  # 3 px wide
+    assert (
+        (label[9:12, 10] == 1).all() and label[8, 10] == 255 and label[12, 10] == 255
+    )  # 3 px wide
     assert set(np.unique(label)) == {0, 1, 20, 255}
 
 
 def test_train_aug_union_minus_val(tmp_path):
     from scipy.io import savemat
+
     from agmm_d2.data.prep import write_label_png
     from agmm_d2.data.prep.voc_train_aug import make_train_aug
 
@@ -129,7 +134,9 @@ def test_train_aug_union_minus_val(tmp_path):
     for key in ("s1", "s2", "s3", "v1"):
         seg = rng.integers(0, 21, (5, 4), dtype=np.uint8)
         labels.setdefault(key, seg)
-        savemat(sbd / "cls" / f"{key}.mat", {"GTcls": {"Segmentation": seg, "CategoriesPresent": [1]}})
+        savemat(
+            sbd / "cls" / f"{key}.mat", {"GTcls": {"Segmentation": seg, "CategoriesPresent": [1]}}
+        )
     stats = make_train_aug(voc, sbd)
     expected = ["s1", "s2", "v1", "v2"]
     assert (sets / "train_aug.txt").read_text().split() == expected
@@ -140,7 +147,9 @@ def test_train_aug_union_minus_val(tmp_path):
         assert np.array_equal(read_label(aug / f"{key}.png"), labels[key])
     assert Image.open(aug / "s1.png").mode == "P"
     image_classes = json.loads((aug / "image_classes.json").read_text())  # 255 is void
-    assert image_classes == {k: sorted(set(np.unique(labels[k]).tolist()) - {255}) for k in expected}
+    assert image_classes == {
+        k: sorted(set(np.unique(labels[k]).tolist()) - {255}) for k in expected
+    }
     assert 255 in labels["v1"] and 0 in image_classes["v1"]
 
 
@@ -175,6 +184,10 @@ def test_image_classes_from_voc_xml(tmp_path, capsys):
     assert written == {"2007_000032": [0, 12, 15], "2007_000033": [0, 12, 15, 20]}
     assert json.loads(capsys.readouterr().out)["images"] == 2
     (xml_dir / "2007_000033.xml").write_text(VOC_XML.format(key="2007_000033", third="tv/monitor"))
-    with pytest.raises(DatasetLayoutError, match="2007_000033.xml: unknown class name 'tv/monitor'"):
+    with pytest.raises(
+        DatasetLayoutError, match="2007_000033.xml: unknown class name 'tv/monitor'"
+    ):
         main(["--voc-xml", str(xml_dir), "--out", str(tmp_path / "point")])
-    assert json.loads((tmp_path / "point" / "image_classes.json").read_text()) == written  # untouched
+    assert (
+        json.loads((tmp_path / "point" / "image_classes.json").read_text()) == written
+    )  # untouched

@@ -12,8 +12,14 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.prep import make_clicks
 from agmm_d2.data.synthetic import CLASSES
-from agmm_d2.engine import (DatasetSnapshot, InputError, build_config, evaluate, run_registrations,
-                            train)
+from agmm_d2.engine import (
+    DatasetSnapshot,
+    InputError,
+    build_config,
+    evaluate,
+    run_registrations,
+    train,
+)
 from agmm_d2.modeling import AGMMLoss
 
 REPO = Path(__file__).resolve().parents[1]

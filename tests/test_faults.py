@@ -27,7 +27,7 @@ from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES, generate
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = str(REPO / "configs" / "synthetic_demo.yaml")
+DEMO = str(REPO / "configs" / "synthetic_point.yaml")
 # The demo architecture, narrower, on 64-px images: seconds per run (as in test_train_net.py).
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
@@ -140,8 +140,14 @@ def test_dense_training_set_is_annotated(data):
     """A training set of dense labels (no sparse ones) is scanned as the mapper reads it."""
     from agmm_d2.data.scan import scan_records
 
-    register_sparse_sem_seg("fault_dense", data / "images" / "train", None, data / "dense" / "train",
-                            classes=CLASSES, image_ext=".png")
+    register_sparse_sem_seg(
+        "fault_dense",
+        data / "images" / "train",
+        None,
+        data / "dense" / "train",
+        classes=CLASSES,
+        image_ext=".png",
+    )
     try:
         report = scan_records("fault_dense", DatasetCatalog.get("fault_dense"), num_classes=6)
     finally:
@@ -296,8 +302,15 @@ def test_written_files_honour_the_umask(predict, tiny_synthetic, weights, capsys
         status, _ = _predict(predict, capsys, "--input",
                              tiny_synthetic / "agmm_synthetic" / "images" / "val", "--output", out,
                              "MODEL.WEIGHTS", weights)
-        made = _tool("make_clicks", "--dense", tiny_synthetic / "agmm_synthetic" / "dense" / "train",
-                     "--out-root", tmp_path / "prep", "--clicks", 3)
+        made = _tool(
+            "make_clicks",
+            "--dense",
+            tiny_synthetic / "agmm_synthetic" / "dense" / "train",
+            "--out-root",
+            tmp_path / "prep",
+            "--clicks",
+            3,
+        )
         root = generate(tmp_path / "gen", n_train=2, n_val=1, size=32)
     finally:
         os.umask(old)

@@ -29,7 +29,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def make_cfg(config_file=CONFIGS / "synthetic_demo.yaml", *opts):
+def make_cfg(config_file=CONFIGS / "synthetic_point.yaml", *opts):
     cfg = get_cfg()
     add_agmm_config(cfg)
     cfg.merge_from_file(str(config_file))

@@ -91,7 +91,10 @@ def test_table_and_figure(real_photos, tmp_path):
                              ["partial CE", "AGMM, preset", real_photos.DENSE])
     lines = text.splitlines()
     assert lines[2] == "| 20 clicks | partial CE | 41.0 ± 1.0 | 40.0, 41.0, 42.0 |  | 1.5 |"
-    assert lines[3] == "| 20 clicks | AGMM, preset | 43.3 ± 1.5 | 43.0, 42.0, 45.0 | +2.3 (3/3) | 1.5 |"
+    assert (
+        lines[3]
+        == "| 20 clicks | AGMM, preset | 43.3 ± 1.5 | 43.0, 42.0, 45.0 | +2.3 (3/3) | 1.5 |"
+    )
     curve = {(m, f"{c} clicks"): [30.0 + c / 10, 31.0 + c / 10] for c in real_photos.CURVE_CLICKS
              for m in real_photos.CURVE_METHODS}
     real_photos.plot_curve(curve, [50.0, 52.0], tmp_path / "curve.png")

@@ -10,12 +10,11 @@ import torch
 from detectron2.config import get_cfg
 
 from agmm_d2.config import CHOICES, RENAMED_VALUES, add_agmm_config, validate_config
-from agmm_d2.engine import InputError, Trainer, build_config
-from agmm_d2.engine import checks
+from agmm_d2.engine import InputError, Trainer, build_config, checks
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "agmm_d2" / "engine"
-DEMO = REPO / "configs" / "synthetic_demo.yaml"
+DEMO = REPO / "configs" / "synthetic_point.yaml"
 
 
 def _option_table(path):
@@ -29,7 +28,9 @@ def _option_table(path):
         if default:
             defaults[key] = value
     renames = {}
-    for key, old, new in re.findall(r"^\| `([A-Z_.]+)` \| `([^`]+)` \| `([^`]+)` \|", renamed, re.M):
+    for key, old, new in re.findall(
+        r"^\| `([A-Z_.]+)` \| `([^`]+)` \| `([^`]+)` \|", renamed, re.M
+    ):
         renames.setdefault(key, {})[old] = new
     return options, defaults, renames
 

@@ -14,7 +14,7 @@ from PIL import Image
 from agmm_d2.data.synthetic import CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = "configs/synthetic_demo.yaml"
+DEMO = "configs/synthetic_point.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset (as in test_train_net.py).
 TINY = ["INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",

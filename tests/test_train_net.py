@@ -17,7 +17,7 @@ from agmm_d2.engine import Trainer, adapt_to_machine, build_config
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_NET = REPO / "tools" / "train_net.py"
-DEMO = "configs/synthetic_demo.yaml"
+DEMO = "configs/synthetic_point.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset: seconds per run.
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train and evaluate AGMM DeepLabV3+ with detectron2.
 
-The options are in ``--help``; the code is ``agmm_d2.cli.train_net`` (also installed as ``agmm-train``).
+The options are in ``--help``; the code is ``agmm_d2.cli.train_net`` (installed as ``agmm-train``).
 """
 import sys
 

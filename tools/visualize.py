@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Look at what the model sees: image, labels, prediction and the AGMM response.
 
-The options are in ``--help``; the code is ``agmm_d2.cli.visualize`` (also installed as ``agmm-visualize``).
+The options are in ``--help``; the code is ``agmm_d2.cli.visualize``
+(installed as ``agmm-visualize``).
 """
 import sys
 

@@ -33,16 +33,21 @@ from tqdm import tqdm
 
 from ..engine.checkpoint import load_weights
 from ..engine.checks import check_data, check_inputs, check_registered
-from ..engine.config import adapt_to_machine, build_config
 from ..engine.errors import InputError
 from ..engine.launch import leave_worker_process
 from ..engine.progress import follow_log
 from ..engine.registration import DatasetSnapshot, run_registrations
-from ..engine.setup import setup_run
+from ..engine.setup import adapt_to_machine, build_config, setup_run
 from ..engine.trainer import Trainer, train_or_evaluate
 from ..inspection.panels import PanelMaker
-from ..predict.predictor import (BatchPredictor, PredictionReport, class_palette, find_images,
-                                 output_names, save_png)
+from ..predict.predictor import (
+    BatchPredictor,
+    PredictionReport,
+    class_palette,
+    find_images,
+    output_names,
+    save_png,
+)
 
 __all__ = ["build_config", "draw_panels", "evaluate", "predict_folder", "resolve_weights", "train"]
 

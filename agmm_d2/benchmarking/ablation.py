@@ -6,19 +6,20 @@ option makes AGMM at least as good as partial cross-entropy.
         --seeds 0 --max-iter 100 --output /tmp/quick
 
 Every run is ``tools/train_net.py`` from scratch with the label type's synthetic config
-(points: synthetic_demo.yaml, scribbles: synthetic_scribble.yaml, 20 random clicks:
-synthetic_20clicks.yaml, 5 random clicks: synthetic_5clicks.yaml), the same schedule (``--max-iter``) and the same seeds; a variant
+(points: synthetic_point.yaml, scribbles: synthetic_scribble.yaml, 20 random clicks:
+synthetic_20clicks.yaml, 5 random clicks: synthetic_5clicks.yaml), the same schedule
+(``--max-iter``) and the same seeds; a variant
 only adds its config overrides. "robust preset" trains with the label type's
 ``configs/synthetic_*_robust.yaml`` instead, its warm-up scaled with the schedule (the preset's
 WARMUP_ITERS and RAMP_ITERS are fractions of its own SOLVER.MAX_ITER). Runs are ordered seed
-by seed, so a partial table already covers every variant. Resumable (see agmm_d2/benchmarking/runs.py).
+by seed, so a partial table already covers every variant. Resumable (see
+agmm_d2/benchmarking/runs.py).
 
 Prints a Markdown table of mean ± standard deviation over seeds, with each variant's paired
 difference to partial CE, and writes it with the raw numbers to ``--output``.
 """
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
 
 # label type -> (config of the released behaviour, robust preset)
 LABELS = {
-    "points": ("configs/synthetic_demo.yaml", "configs/synthetic_point_robust.yaml"),
+    "points": ("configs/synthetic_point.yaml", "configs/synthetic_point_robust.yaml"),
     "scribbles": ("configs/synthetic_scribble.yaml", "configs/synthetic_scribble_robust.yaml"),
     "clicks": ("configs/synthetic_20clicks.yaml", "configs/synthetic_20clicks_robust.yaml"),
     "5 clicks": ("configs/synthetic_5clicks.yaml", "configs/synthetic_5clicks_robust.yaml"),
@@ -81,7 +82,9 @@ def slug(text: str) -> str:
 
 def summarize(results: dict, labels, names, seeds) -> str:
     """Markdown: per variant and label type, mean ± std and the paired difference to partial CE."""
-    head = "| variant | " + " | ".join(f"{l}: mIoU | {l}: vs partial CE" for l in labels) + " |"
+    head = (
+        "| variant | " + " | ".join(f"{lab}: mIoU | {lab}: vs partial CE" for lab in labels) + " |"
+    )
     lines = [head, "|" + " --- |" * (1 + 2 * len(labels))]
     for name in names:
         cells = []
@@ -95,7 +98,8 @@ def summarize(results: dict, labels, names, seeds) -> str:
 
 
 def plan_runs(labels, names, seeds, max_iter):
-    """The runs (see agmm_d2.benchmarking.runs.Run), seed by seed, and the (label, variant) of each."""
+    """The runs (see agmm_d2.benchmarking.runs.Run), seed by seed, and the (label, variant) of
+    each."""
     table = variants(max_iter)
     runs, keys = [], []
     for seed in seeds:

@@ -27,10 +27,8 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 from agmm_d2.benchmarking.vectorised_agmm_loss import vectorised_agmm_loss
-
 
 IGNORE = 255
 
@@ -138,8 +136,18 @@ def main():
     for shape in shapes:
         for n_threads in threads:
             for impl in impls:
-                cmd = [sys.executable, "-m", "agmm_d2.benchmarking.loss_speed", "--worker", shape, impl,
-                       "--repeats", str(args.repeats), "--threads", str(n_threads)]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "agmm_d2.benchmarking.loss_speed",
+                    "--worker",
+                    shape,
+                    impl,
+                    "--repeats",
+                    str(args.repeats),
+                    "--threads",
+                    str(n_threads),
+                ]
                 run = subprocess.run(cmd, check=True, capture_output=True, text=True)
                 rows[shape, n_threads, impl] = json.loads(run.stdout.strip().splitlines()[-1])
     header = (f"| {'shape':<36} | {'threads':>7} | {'implementation':<14} | {'fwd+bwd (s)':>11} "

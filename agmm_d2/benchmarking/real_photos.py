@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+from agmm_d2.benchmarking.runs import run_all, time_summary
+from agmm_d2.benchmarking.tables import mean_pm_std, paired_cell, per_seed
 from agmm_d2.data import datasets_root
 from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, IDD_LITE_DIRNAME, SPARSE_KINDS
 from agmm_d2.data.prep import make_clicks, make_scribbles
-from agmm_d2.benchmarking.runs import run_all, time_summary
-from agmm_d2.benchmarking.tables import mean_pm_std, paired_cell, per_seed
 from agmm_d2.utils.atomic import atomic_write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -205,9 +205,12 @@ def main(argv=None):
         results.setdefault(key, []).append(miou)
         per_class.setdefault(key, []).append(class_ious(out / name))
     lowest = {key: min(min(run.values()) for run in runs) for key, runs in per_class.items()}
-    footer = (f"seeds {args.seeds}" + (f", SOLVER.MAX_ITER {args.max_iter}" if args.max_iter else "")
-              + f"; {time_summary([out / name for name, *_ in runs])}; wall time of this "
-              f"invocation {minutes:.1f} min")
+    footer = (
+        f"seeds {args.seeds}"
+        + (f", SOLVER.MAX_ITER {args.max_iter}" if args.max_iter else "")
+        + f"; {time_summary([out / name for name, *_ in runs])}; wall time of this "
+        f"invocation {minutes:.1f} min"
+    )
     if args.curve:
         plot_curve(results, results[(DENSE, "dense")], args.figure)
         columns = [f"{c} clicks" for c in CURVE_CLICKS] + ["dense"]
@@ -217,8 +220,10 @@ def main(argv=None):
         columns = list(LABEL_TYPES) + ["dense"]
         rows = list(METHODS) + [DENSE]
     text = table(results, lowest, columns, rows)
-    text += ("\n\nIoU per class, mean over seeds ((n x 0): runs in which the class stayed at 0):\n\n"
-             + class_table(per_class, columns, rows))
+    text += (
+        "\n\nIoU per class, mean over seeds ((n x 0): runs in which the class stayed at 0):\n\n"
+        + class_table(per_class, columns, rows)
+    )
     print("\n" + text + "\n\n" + footer)
     with atomic_write(out / "table.md") as tmp:
         tmp.write_text(text + "\n\n" + footer + "\n")

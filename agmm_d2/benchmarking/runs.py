@@ -11,8 +11,8 @@ import os
 import re
 import subprocess
 import time
-from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -57,8 +57,14 @@ def time_summary(run_dirs: Sequence[Path]) -> str:
             "time from the first start to the last end")
 
 
-def train_in_subprocess(run_dir: Path, command: Sequence[str], config: str, overrides: Sequence[str],
-          threads: int = 1, cwd: Optional[Path] = None) -> float:
+def train_in_subprocess(
+    run_dir: Path,
+    command: Sequence[str],
+    config: str,
+    overrides: Sequence[str],
+    threads: int = 1,
+    cwd: Optional[Path] = None,
+) -> float:
     """Train and evaluate one run; its mIoU.
 
     Args:

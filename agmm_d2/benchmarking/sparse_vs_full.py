@@ -4,17 +4,17 @@ and how close does it get to dense labels?
     python benchmarks/sparse_vs_full.py                      # 5 settings x 3 seeds, CPU
     python benchmarks/sparse_vs_full.py --seeds 0 --max-iter 100 --output /tmp/quick
 
-Each run is ``tools/train_net.py`` with the demo config (same schedule for every setting),
+Each run is ``tools/train_net.py`` with the points config (same schedule for every setting),
 in its own process; ``--jobs`` runs go at once, each with ``--threads`` torch threads (on this
 2-core machine two single-threaded runs finish sooner than one two-threaded run after the
-other: the model's many small ops keep two threads waiting on each other). mIoU is read from the final evaluation that
+other: the model's many small ops keep two threads waiting on each other). mIoU is read from
+the final evaluation that
 train_net writes to ``<run>/metrics.json``. A run whose metrics already exist is not run again,
 so an interrupted benchmark continues where it stopped. Prints a Markdown table and writes it,
 with the raw numbers as JSON, to ``--output``.
 """
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -42,21 +42,27 @@ def summarize(results: dict, seeds) -> str:
         return mean_std(results[name])
 
     dense_mean, _ = stats(SETTINGS[0][0])
-    lines = [f"| setting | mIoU, mean ± std over seeds {list(seeds)} | per seed | of dense | AGMM gain |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"| setting | mIoU, mean ± std over seeds {list(seeds)} | per seed | of dense "
+        "| AGMM gain |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name, _, agmm in SETTINGS:
         mean, std = stats(name)
         gain = ""
         if agmm:
             base_mean, _ = stats(name.replace("AGMM", "partial CE"))
             gain = f"{mean - base_mean:+.1f} ({(mean - base_mean) / dense_mean:+.1%} of dense)"
-        lines.append(f"| {name} | {mean:.1f} ± {std:.1f} | {per_seed(results[name])} | {mean / dense_mean:.1%} | {gain} |")
+        lines.append(
+            f"| {name} | {mean:.1f} ± {std:.1f} | {per_seed(results[name])} "
+            f"| {mean / dense_mean:.1%} | {gain} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="configs/synthetic_demo.yaml")
+    parser.add_argument("--config", default="configs/synthetic_point.yaml")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-iter", type=int, default=None, help="override SOLVER.MAX_ITER")
     parser.add_argument("--output", default="output/sparse_vs_full")

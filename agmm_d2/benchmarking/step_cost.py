@@ -36,8 +36,12 @@ def make_batch(batch: int, size: int, num_classes: int, seed: int = 0):
     for _ in range(batch):
         classes = torch.randperm(num_classes, generator=g)[:4]
         centers = torch.randint(0, size, (4, 2), generator=g).float()
-        yy, xx = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing="ij")
-        dist = (yy[None] - centers[:, 0, None, None]) ** 2 + (xx[None] - centers[:, 1, None, None]) ** 2
+        yy, xx = torch.meshgrid(
+            torch.arange(size).float(), torch.arange(size).float(), indexing="ij"
+        )
+        dist = (yy[None] - centers[:, 0, None, None]) ** 2 + (
+            xx[None] - centers[:, 1, None, None]
+        ) ** 2
         dense = classes[dist.argmin(0)]
         annotated = torch.rand(size, size, generator=g) < 0.03
         sparse = torch.where(annotated, dense, torch.full_like(dense, 255))
@@ -116,8 +120,14 @@ def main(argv=None):
     for shape in args.shapes:
         results = {}
         for agmm in ("off", "on"):
-            cmd = [sys.executable, "-m", "agmm_d2.benchmarking.step_cost", "--worker", shape, agmm] + [
-                a for a in (argv if argv is not None else sys.argv[1:])]
+            cmd = [
+                sys.executable,
+                "-m",
+                "agmm_d2.benchmarking.step_cost",
+                "--worker",
+                shape,
+                agmm,
+            ] + [a for a in (argv if argv is not None else sys.argv[1:])]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             results[agmm] = json.loads(out.strip().splitlines()[-1])
         off, on = results["off"], results["on"]
@@ -125,9 +135,13 @@ def main(argv=None):
                     f"{on['median_s']:.3f} | {on['median_s'] / off['median_s']:.2f}x "
                     f"({on['median_s'] / off['median_s'] - 1:+.0%}) | {off['peak_gb']:.2f} | "
                     f"{on['peak_gb']:.2f} |")
-    print(f"training step on {device}, {args.threads} threads, median of {args.steps} steps "
-          f"after {args.warmup} warm-up")
-    print("| shape | batch x crop | AGMM off, s | AGMM on, s | on / off | peak GB off | peak GB on |")
+    print(
+        f"training step on {device}, {args.threads} threads, median of {args.steps} steps "
+        f"after {args.warmup} warm-up"
+    )
+    print(
+        "| shape | batch x crop | AGMM off, s | AGMM on, s | on / off | peak GB off | peak GB on |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
 

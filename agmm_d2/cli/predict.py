@@ -1,7 +1,8 @@
 """Segment your own images with a trained model; write class-id PNGs and colour masks.
 
     python tools/predict.py --config-file configs/synthetic_demo.yaml \
-        --input "photos/*.jpg" --output predictions/ MODEL.WEIGHTS output/synthetic_demo/model_final.pth
+        --input "photos/*.jpg" --output predictions/ \\
+        MODEL.WEIGHTS output/synthetic_demo/model_final.pth
 
 ``--input`` is a folder (searched recursively), a glob, or a file, and may be repeated. For each
 image ``<rel>.<ext>`` it writes ``<output>/ids/<rel>.png`` (single-channel class ids 0..K-1) and
@@ -11,10 +12,9 @@ name but not an extension keep it (``x.jpg.png``). A non-empty ``--output`` is r
 then 1. The same from Python: ``agmm_d2.api.predict_folder``.
 """
 import argparse
-import sys
 
-from agmm_d2.data import DatasetLayoutError  # isort: skip
 from agmm_d2.api import predict_folder
+from agmm_d2.data import DatasetLayoutError
 from agmm_d2.engine import InputError, build_config, setup_console_logging
 from agmm_d2.utils.cli import exit_status_of
 
@@ -25,8 +25,11 @@ def parse_args(argv=None):
     parser.add_argument("--input", required=True, action="append",
                         help="image file, folder or glob (repeatable)")
     parser.add_argument("--output", required=True, help="folder for ids/ and color/")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into a non-empty --output (files of the same name are replaced)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty --output (files of the same name are replaced)",
+    )
     parser.add_argument("--batch-size", type=int, default=None,
                         help="images per forward pass (default: 8 on a GPU, 1 on the CPU)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],

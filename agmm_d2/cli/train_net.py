@@ -17,12 +17,19 @@ stops the run with exit status 2. Everything else is in agmm_d2.engine.
 """
 import sys
 
-# agmm_d2 before detectron2: it silences the torch.jit warnings that detectron2's imports raise,
-# and registers the meta-architecture, the head and the built-in datasets.
-from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import (InputError, build_config, check_data, check_inputs,
-                            leave_worker_process, run_registrations, setup_run, train_or_evaluate)
 from detectron2.engine import default_argument_parser, launch
+
+from agmm_d2.data import DatasetLayoutError
+from agmm_d2.engine import (
+    InputError,
+    build_config,
+    check_data,
+    check_inputs,
+    leave_worker_process,
+    run_registrations,
+    setup_run,
+    train_or_evaluate,
+)
 
 
 def argument_parser():

@@ -13,15 +13,15 @@ sparse label, at most 3) as a heat map over the image. The same from Python:
 """
 import argparse
 import os
-import sys
 from pathlib import Path
 
-from agmm_d2.data import DatasetLayoutError  # isort: skip
+from detectron2.data import DatasetCatalog
+
 from agmm_d2.api import draw_panels
+from agmm_d2.data import DatasetLayoutError
 from agmm_d2.engine import InputError, build_config, check_registered, setup_console_logging
 from agmm_d2.predict import save_png
 from agmm_d2.utils.cli import exit_status_of
-from detectron2.data import DatasetCatalog
 
 
 def parse_args(argv=None):

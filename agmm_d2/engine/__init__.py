@@ -8,11 +8,10 @@ keeps working while the engine's own modules import nothing from the API or pred
 import importlib
 
 from .checks import check_data, check_inputs, check_registered
-from .config import adapt_to_machine, build_config
 from .errors import InputError
 from .launch import leave_worker_process
 from .registration import DatasetSnapshot, run_registrations
-from .setup import setup_console_logging, setup_run
+from .setup import adapt_to_machine, build_config, setup_console_logging, setup_run
 from .trainer import Trainer, train_or_evaluate
 
 _API = ("draw_panels", "evaluate", "predict_folder", "resolve_weights", "train")

@@ -8,8 +8,8 @@ from detectron2.modeling import build_model
 
 from ..data.scan import default_cache_dir, scan_records
 from .checkpoint import load_weights, resume_checkpoint
-from .config import adapt_to_machine
 from .errors import InputError
+from .setup import adapt_to_machine
 
 __all__ = ["build_model_on_cpu", "check_data", "check_inputs", "check_output_dir",
            "check_registered", "check_weights"]

@@ -19,9 +19,8 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from detectron2.config import configurable
+from torch import Tensor, nn
 
 from ..config import check_choice
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
@@ -468,6 +467,15 @@ class AGMMLoss(nn.Module):
                            gmm_target=self.gmm_target, gmm_confidence=self.gmm_confidence,
                            weights=self.weights_at(iteration))
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
+
+    @torch.no_grad()
+    def response(self, features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
+                 class_presence: Tensor) -> Tensor:
+        """(B, K, H, W) the Gaussian-mixture response R that this loss supervises the unlabeled
+        pixels with, computed with its own options (``gmm_response``); shapes as in ``forward``."""
+        return gmm_response(features, logits, targets, valid, class_presence,
+                            ignore_value=self.ignore_value, variance=self.variance,
+                            feature_norm=self.feature_norm, gmm_target=self.gmm_target)
 
     def extra_repr(self) -> str:
         return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, "

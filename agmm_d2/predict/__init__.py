@@ -2,8 +2,14 @@
 
 ``agmm_d2.api.predict_folder`` is the one-call entry; these are its parts.
 """
-from .predictor import (BatchPredictor, PredictionReport, class_palette, find_images,
-                        output_names, save_png)
+from .predictor import (
+                        BatchPredictor,
+                        PredictionReport,
+                        class_palette,
+                        find_images,
+                        output_names,
+                        save_png,
+)
 
 __all__ = ["BatchPredictor", "PredictionReport", "class_palette", "find_images", "output_names",
            "save_png"]

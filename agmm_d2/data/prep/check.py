@@ -15,13 +15,13 @@ cached per file). Prints a JSON report and exits 1 when a problem is found (2 on
         --num-classes 7 --image-ext _image.jpg --label-ext _label.png
 """
 import json
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Optional
 
-from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_sparse_sem_seg
 from detectron2.data import DatasetCatalog, MetadataCatalog
+
+from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_sparse_sem_seg
 from agmm_d2.data.datasets.generic import unpaired_images
 from agmm_d2.data.scan import default_cache_dir, scan_records
 from agmm_d2.engine.checks import check_registered
@@ -33,7 +33,8 @@ FOLDER_DATASET = "check_py_folder"  # the name a folder is registered under whil
 
 
 def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) -> dict:
-    """Report on dataset ``name`` (registered in DatasetCatalog), first ``limit`` dicts only if given.
+    """Report on dataset ``name`` (registered in DatasetCatalog), first ``limit`` dicts only if
+    given.
 
     Returns {"dataset", "images", "num_classes", "images_with_image_classes", "problems":
     {kind: count}, "warnings": {kind: count}, "examples": {kind: [message]},
@@ -61,13 +62,17 @@ def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) ->
             examples[kind].append(f"{path}: {message}")
     share = report.annotated_pixels / report.counted_pixels if report.counted_pixels else None
     return {
-        "dataset": name, "images": report.images, "num_classes": len(classes),
+        "dataset": name,
+        "images": report.images,
+        "num_classes": len(classes),
         "images_with_image_classes": report.images_with_image_classes,
         "problems": dict(Counter(kind for kind, _, _ in problems)),
         "warnings": dict(Counter(kind for kind, _, _ in report.warnings)),
         "examples": dict(examples),
         "sparse_annotated_share": share,
-        "sparse_class_pixels": dict(zip(classes, report.class_pixels)) if share is not None else None,
+        "sparse_class_pixels": dict(zip(classes, report.class_pixels))
+        if share is not None
+        else None,
     }
 
 

@@ -11,10 +11,10 @@ reads for ``MODEL.AGMM.ABSENT_FROM image_classes``. ``--alias`` also links ``<N>
 name the built-in datasets read) to that folder.
 
     python datasets_prep/cityscapes_clicks.py trainids --root datasets/cityscapes
-    python datasets_prep/cityscapes_clicks.py clicks --root datasets/cityscapes --clicks 20 50 100 --alias
+    python datasets_prep/cityscapes_clicks.py clicks --root datasets/cityscapes \\
+        --clicks 20 50 100 --alias
 """
 import json
-import sys
 from pathlib import Path
 from typing import Dict
 
@@ -22,13 +22,18 @@ import numpy as np
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 
 from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder
-from agmm_d2.data.label_io import read_label
+from agmm_d2.data.label_io import present_classes, read_label
 from agmm_d2.data.sparsify import random_clicks
-from agmm_d2.utils.cli import tool_parser
-from agmm_d2.data.label_io import present_classes
-from .label_folders import (dense_files, link_alias, per_file_rng, write_image_classes,
-                               write_label_png)
 from agmm_d2.utils.atomic import atomic_write
+from agmm_d2.utils.cli import tool_parser
+
+from .label_folders import (
+    dense_files,
+    link_alias,
+    per_file_rng,
+    write_image_classes,
+    write_label_png,
+)
 
 LABEL_ID_SUFFIX = "_gtFine_labelIds.png"
 IGNORE = 255
@@ -109,21 +114,31 @@ def main(argv=None):
     parser = tool_parser(__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("trainids", help="gtFine labelIds -> labelTrainIds")
-    p.add_argument("--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)")
+    p.add_argument(
+        "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
+    )
     p.add_argument("--splits", nargs="+", default=["train", "val"])
     p.add_argument("--out-root", type=Path, help="write here instead of --root")
     p = sub.add_parser("clicks", help="N random clicks per image from the train ids")
-    p.add_argument("--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)")
+    p.add_argument(
+        "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
+    )
     p.add_argument("--clicks", type=int, nargs="+", default=[20, 50, 100], help="clicks per image")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", default="train")
     p.add_argument("--out-root", type=Path, help="write here instead of --root")
     p.add_argument("--alias", action="store_true", help="also link <N>clicks -> <N>clicks_seed<S>")
-    p.add_argument("--overwrite", action="store_true", help="replace the split in an existing output folder")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the split in an existing output folder"
+    )
     args = parser.parse_args(argv)
     if args.command == "trainids":
         for split in args.splits:
-            print(json.dumps({"split": split, "written": make_train_ids(args.root, split, args.out_root)}))
+            print(
+                json.dumps(
+                    {"split": split, "written": make_train_ids(args.root, split, args.out_root)}
+                )
+            )
     else:
         for n in args.clicks:
             print(json.dumps(make_clicks(args.root, n, args.seed, args.split, args.out_root,

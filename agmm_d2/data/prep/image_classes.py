@@ -10,23 +10,26 @@ every PNG at each load), or VOC point labels without dense ones (from ``Annotati
 each <object>'s class, plus background, present in practically every VOC image).
 
     python datasets_prep/image_classes.py --dense datasets/VOC2012/SegmentationClassAug
-    python datasets_prep/image_classes.py --voc-xml datasets/VOC2012/Annotations --out datasets/VOC2012/point
-    python datasets_prep/image_classes.py --dense data/masks --ignore 0,255 --out data/50clicks_seed0
+    python datasets_prep/image_classes.py --voc-xml datasets/VOC2012/Annotations \\
+        --out datasets/VOC2012/point
+    python datasets_prep/image_classes.py --dense data/masks --ignore 0,255 \\
+        --out data/50clicks_seed0
 """
 import json
-import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
 from agmm_d2.data.datasets.voc import voc_xml_classes
 from agmm_d2.data.label_io import present_classes, read_label
-from .label_folders import dense_files, parse_ignore, write_image_classes
 from agmm_d2.utils.cli import tool_parser
+
+from .label_folders import dense_files, parse_ignore, write_image_classes
 
 
 def dense_image_classes(dense_dir, ignore: Sequence[int] = (255,),
                         suffix: str = ".png") -> Dict[str, List[int]]:
-    """{key: classes} of every ``*<suffix>`` label under ``dense_dir``, ``ignore`` values excluded."""
+    """{key: classes} of every ``*<suffix>`` label under ``dense_dir``, ``ignore`` values
+    excluded."""
     files = dense_files(dense_dir, suffix)
     if not files:
         raise FileNotFoundError(f"{dense_dir}: no *{suffix} label file in it or its sub-folders")
@@ -51,7 +54,9 @@ def main(argv=None):
                              "required with --voc-xml)")
     parser.add_argument("--ignore", default="255",
                         help="with --dense: comma-separated void values, not classes (default 255)")
-    parser.add_argument("--suffix", default=".png", help="with --dense: label file suffix (default .png)")
+    parser.add_argument(
+        "--suffix", default=".png", help="with --dense: label file suffix (default .png)"
+    )
     args = parser.parse_args(argv)
     if args.voc_xml is not None and args.out is None:
         parser.error("--voc-xml needs --out (the sparse label folder, e.g. VOC2012/point)")

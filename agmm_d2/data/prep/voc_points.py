@@ -9,15 +9,15 @@ come from the second JSON (class 0) and are drawn first, so object clicks win wh
 """
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-from agmm_d2.utils.cli import tool_parser
-from .label_folders import image_size, write_label_png
 from agmm_d2.utils.atomic import atomic_write
+from agmm_d2.utils.cli import tool_parser
+
+from .label_folders import image_size, write_label_png
 
 logger = logging.getLogger(__name__)
 UNLABELED = 255
@@ -101,7 +101,9 @@ def render_points(points_json, out_dir, image_dir, background_json=None, *, radi
             raise FileNotFoundError(f"{image_dir}: none of the {len(keys)} image ids of "
                                     f"{points_json} has an image ({image_ext}); nothing written")
     if stats["missing_image"]:
-        logger.warning("%d image ids have no %s under %s", stats["missing_image"], image_ext, image_dir)
+        logger.warning(
+            "%d image ids have no %s under %s", stats["missing_image"], image_ext, image_dir
+        )
     return stats
 
 
@@ -110,14 +112,29 @@ def main(argv=None):
     parser.add_argument("--voc-root", type=Path, required=True,
                         help="VOC2012 folder (reads JPEGImages/, writes point/ by default)")
     parser.add_argument("--points", type=Path, required=True, help="voc_whats_the_point.json")
-    parser.add_argument("--background", type=Path,
-                        help="background clicks JSON (voc_whats_the_point_bg_from_scribbles.json)")
-    parser.add_argument("--radius", type=int, default=1,
-                        help="disk radius in pixels; 1 draws disks 3 px across (default), 0 single pixels")
+    parser.add_argument(
+        "--background",
+        type=Path,
+        help="background clicks JSON (voc_whats_the_point_bg_from_scribbles.json)",
+    )
+    parser.add_argument(
+        "--radius",
+        type=int,
+        default=1,
+        help="disk radius in pixels; 1 draws disks 3 px across (default), 0 single pixels",
+    )
     parser.add_argument("--out", type=Path, help="output folder (default: <voc-root>/point)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output folder"
+    )
     args = parser.parse_args(argv)
-    stats = render_points(args.points, args.out or args.voc_root / "point", args.voc_root / "JPEGImages",
-                          args.background, radius=args.radius, overwrite=args.overwrite)
+    stats = render_points(
+        args.points,
+        args.out or args.voc_root / "point",
+        args.voc_root / "JPEGImages",
+        args.background,
+        radius=args.radius,
+        overwrite=args.overwrite,
+    )
     print(json.dumps(stats))
 

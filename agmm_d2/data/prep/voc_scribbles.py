@@ -10,7 +10,6 @@ is class 0.
 """
 import json
 import re
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -19,9 +18,10 @@ import cv2
 import numpy as np
 
 from agmm_d2.data.datasets.voc import VOC_CLASSES
-from agmm_d2.utils.cli import tool_parser
-from .label_folders import image_size, write_label_png
 from agmm_d2.utils.atomic import atomic_write
+from agmm_d2.utils.cli import tool_parser
+
+from .label_folders import image_size, write_label_png
 
 UNLABELED = 255
 
@@ -40,7 +40,9 @@ def class_id(tag: str, path="") -> int:
     """VOC class id of a ScribbleSup tag; ValueError naming the file for an unknown name."""
     key = _normalise(tag)
     if key not in _CLASS_IDS:
-        raise ValueError(f"{path}: unknown class name {tag!r} in a <tag>; expected one of {VOC_CLASSES}")
+        raise ValueError(
+            f"{path}: unknown class name {tag!r} in a <tag>; expected one of {VOC_CLASSES}"
+        )
     return _CLASS_IDS[key]
 
 
@@ -110,20 +112,31 @@ def render_scribbles(xml_dir, out_dir, image_dir=None, *, thickness: int = 3,
             if size is None:
                 stats["no_size"] += 1
                 continue
-            write_label_png(tmp / f"{xml.stem}.png", render_scribble_label(scribbles, *size, thickness),
-                            palette=True)
+            write_label_png(
+                tmp / f"{xml.stem}.png",
+                render_scribble_label(scribbles, *size, thickness),
+                palette=True,
+            )
             stats["written"] += 1
     return stats
 
 
 def main(argv=None):
     parser = tool_parser(__doc__)
-    parser.add_argument("--voc-root", type=Path, required=True,
-                        help="VOC2012 folder (reads JPEGImages/, writes scribble/ by default)")
+    parser.add_argument(
+        "--voc-root",
+        type=Path,
+        required=True,
+        help="VOC2012 folder (reads JPEGImages/, writes scribble/ by default)",
+    )
     parser.add_argument("--xml-dir", type=Path, required=True, help="folder of ScribbleSup *.xml")
-    parser.add_argument("--thickness", type=int, default=3, help="line width in pixels, odd (default 3)")
+    parser.add_argument(
+        "--thickness", type=int, default=3, help="line width in pixels, odd (default 3)"
+    )
     parser.add_argument("--out", type=Path, help="output folder (default: <voc-root>/scribble)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output folder"
+    )
     args = parser.parse_args(argv)
     stats = render_scribbles(args.xml_dir, args.out or args.voc_root / "scribble",
                              args.voc_root / "JPEGImages", thickness=args.thickness,

@@ -6,10 +6,10 @@ PNG where VOC has one (it marks object borders 255), else SBD's ``cls/<id>.mat``
 ``SegmentationClassAug/image_classes.json`` lists each image's classes (255 excluded): the
 image-level labels that the VOC training sets read for ``MODEL.AGMM.ABSENT_FROM image_classes``.
 
-    python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 --sbd-root benchmark_RELEASE/dataset
+    python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 \\
+        --sbd-root benchmark_RELEASE/dataset
 """
 import json
-import sys
 from pathlib import Path
 from typing import Dict, List
 
@@ -18,9 +18,10 @@ from scipy.io import loadmat
 
 from agmm_d2.data.datasets.generic import read_split_keys as read_split
 from agmm_d2.data.label_io import present_classes, read_label
-from .label_folders import write_image_classes, write_label_png
 from agmm_d2.utils.atomic import atomic_write
 from agmm_d2.utils.cli import tool_parser
+
+from .label_folders import write_image_classes, write_label_png
 
 
 def train_aug_ids(sbd_train, sbd_val, voc_train, voc_val) -> List[str]:
