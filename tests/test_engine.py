@@ -11,7 +11,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.prep import make_clicks
-from agmm_d2.data.synthetic import CLASSES
+from agmm_d2.data.synthetic_generator import CLASSES
 from agmm_d2.engine import (
     DatasetSnapshot,
     InputError,

@@ -24,7 +24,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic import CLASSES, generate
+from agmm_d2.data.synthetic_generator import CLASSES, generate
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = str(REPO / "configs" / "synthetic_point.yaml")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agmm_d2.data.synthetic import CLASSES
+from agmm_d2.data.synthetic_generator import CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = "configs/synthetic_point.yaml"
