@@ -66,6 +66,7 @@ def _forget(*names):
             MetadataCatalog.remove(name)
 
 
+@pytest.mark.slow
 def test_cli_register_file_reaches_two_processes(my_folder, tmp_path):
     """The dataset exists only in the user's file: train_net.py --register runs it in the
     parent (preflight) and in both training processes."""
@@ -84,6 +85,7 @@ def test_cli_register_file_reaches_two_processes(my_folder, tmp_path):
     assert (out / "log.txt.rank1").is_file() and (out / "model_final.pth").is_file()
 
 
+@pytest.mark.slow
 def test_cli_register_errors_are_one_line(tmp_path):
     for spec, message in [(str(tmp_path / "nope.py"), "no such file"),
                           ("no_such_module_xyz", "no module named 'no_such_module_xyz'")]:
@@ -94,6 +96,7 @@ def test_cli_register_errors_are_one_line(tmp_path):
         assert result.stderr.strip().count("\n") == 0 and message in result.stderr
 
 
+@pytest.mark.slow
 def test_api_trains_a_dataset_registered_here_with_two_processes(my_folder, tmp_path,
                                                                  single_thread, capfd):
     """Registered in this process only, trained by two spawned processes without --register;

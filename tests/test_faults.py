@@ -93,6 +93,7 @@ def _write(path, array, mode=None):
 # ---------------------------------------------------------------------------------------------
 # 1. Silently wrong results
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_eval_label_value_outside_the_classes_stops_with_the_file(train_net, data, capsys,
                                                                   tmp_path):
     bad = data / "dense" / "val" / "0002.png"
@@ -104,6 +105,7 @@ def test_eval_label_value_outside_the_classes_stops_with_the_file(train_net, dat
     assert not (tmp_path / "run" / "model_final.pth").exists()
 
 
+@pytest.mark.slow
 def test_eval_label_outside_counted_as_ignored_when_asked(train_net, data, capsys, tmp_path):
     bad = data / "dense" / "val" / "0002.png"
     label = np.asarray(Image.open(bad)).copy()
@@ -204,6 +206,7 @@ def test_bad_training_file_is_found_before_the_run(train_net, data, capsys, tmp_
     assert "Traceback" not in err and not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_one_bad_label_among_300_stops_before_the_first_iteration(train_net, capsys, tmp_path):
     root = generate(tmp_path / "d300", seed=5, n_train=300, n_val=4, size=32)
     bad = root / "point" / "train" / "0123.png"
@@ -226,6 +229,7 @@ def test_one_bad_label_among_300_stops_before_the_first_iteration(train_net, cap
     assert not (tmp_path / "run" / "log.txt").exists()  # stopped before any process was set up
 
 
+@pytest.mark.slow
 def test_skip_data_check_skips_the_scan_not_the_evaluators_check(train_net, data, capsys,
                                                                   tmp_path):
     bad = data / "dense" / "val" / "0001.png"
@@ -258,6 +262,7 @@ def _predict(predict, capsys, *args):
     return status, capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_predict_refuses_a_non_empty_output(predict, tiny_synthetic, weights, capsys, tmp_path):
     out = tmp_path / "pred"
     out.mkdir()
@@ -272,6 +277,7 @@ def test_predict_refuses_a_non_empty_output(predict, tiny_synthetic, weights, ca
     assert len(list((out / "ids").glob("*.png"))) == 6
 
 
+@pytest.mark.slow
 def test_predict_names_cannot_collide(predict, tiny_synthetic, weights, capsys, tmp_path):
     src = tiny_synthetic / "agmm_synthetic" / "images" / "val"
     images = tmp_path / "in"
@@ -295,6 +301,7 @@ def test_predict_names_cannot_collide(predict, tiny_synthetic, weights, capsys, 
     assert not (tmp_path / "pred2").exists()
 
 
+@pytest.mark.slow
 def test_written_files_honour_the_umask(predict, tiny_synthetic, weights, capsys, tmp_path):
     old = os.umask(0o022)
     try:
@@ -338,6 +345,7 @@ def test_weights_that_are_not_a_checkpoint(predict, train_net, data, capsys, tmp
     assert status == 2 and f"{fake}: not a readable checkpoint" in err
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_model_is_refused_or_warned(predict, data, weights, capsys,
                                                           tmp_path):
     other = tmp_path / "other.pth"
@@ -355,6 +363,7 @@ def test_checkpoint_of_another_model_is_refused_or_warned(predict, data, weights
     assert "only 5 of the model's" in io.err + io.out
 
 
+@pytest.mark.slow
 def test_resume_from_a_truncated_or_missing_last_checkpoint(train_net, data, weights, capsys,
                                                             tmp_path):
     out = tmp_path / "run"
@@ -389,6 +398,7 @@ def test_output_dir_that_cannot_be_created(train_net, data, capsys, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # 5. Tools that refuse nonsense and find what is wrong
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_prep_tools_refuse_bad_counts_and_empty_inputs(tiny_synthetic, tmp_path):
     dense = tiny_synthetic / "agmm_synthetic" / "dense" / "train"
     for args, message in [(["--dense", dense, "--out-root", tmp_path, "--clicks", 0],
@@ -458,5 +468,6 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     assert target.read_text() == "old" and sorted(tmp_path.iterdir()) == [target]
 
 
+@pytest.mark.slow
 def test_checkpoints_written_by_training_are_complete_zip_files(weights):
     assert zipfile.is_zipfile(weights)

@@ -23,6 +23,7 @@ def test_notebook_is_committed_without_outputs():
                if c.cell_type == "code")
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     monkeypatch.setenv("AGMM_NOTEBOOK_WORK", str(tmp_path))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")

@@ -13,6 +13,9 @@ from PIL import Image
 
 from agmm_d2.data.synthetic_generator import CLASSES
 
+# Every test here uses a model trained by the module's fixture.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO = "configs/synthetic_point.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset (as in test_train_net.py).

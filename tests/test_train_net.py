@@ -46,6 +46,7 @@ def eval_results(output_dir):
     return torch.load(path, weights_only=False)
 
 
+@pytest.mark.slow
 def test_two_cpu_processes_train_then_evaluate(tiny_synthetic, tmp_path):
     """--num-gpus 2 on the CPU: gloo, SyncBN resolved to BN; then --eval-only on 2 processes."""
     out = tmp_path / "train"
@@ -67,6 +68,7 @@ def test_two_cpu_processes_train_then_evaluate(tiny_synthetic, tmp_path):
     assert 0 <= eval_results(evaluated)["mIoU"] <= 100
 
 
+@pytest.mark.slow
 def test_resume_after_kill_then_eval_only_matches(tiny_synthetic, tmp_path):
     """Kill training after a checkpoint; --resume continues from there; --eval-only of the
     final model reproduces the evaluation at the end of training exactly."""
@@ -147,6 +149,7 @@ def test_missing_config_file(train_net, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_input_with_two_processes_fails_before_spawning(tiny_synthetic):
     result = run(tiny_synthetic, "--config-file", DEMO, "--num-gpus", 2, "--dist-url", "auto",
                  "MODEL.SEM_SEG_HEAD.NUM_CLASSES", 7, timeout=120)
