@@ -9,7 +9,7 @@ export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
 SYNTHETIC  := $(DETECTRON2_DATASETS)/agmm_synthetic/.complete
 INSTALLED  := $(VENV)/.agmm_installed
 
-.PHONY: setup detectron2 data test demo clean-venv
+.PHONY: setup detectron2 data lint test demo clean-venv
 
 setup: $(INSTALLED)
 
@@ -32,7 +32,11 @@ data: $(SYNTHETIC)
 $(SYNTHETIC): $(INSTALLED)
 	$(PY) datasets_prep/make_synthetic.py --root $(DETECTRON2_DATASETS)
 
-test: $(SYNTHETIC)
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+# The linter first; `pytest -m "not slow"` is the fast unit run (no training).
+test: $(SYNTHETIC) lint
 	$(PY) -m pytest tests
 
 demo: $(SYNTHETIC)

@@ -1,15 +1,102 @@
-"""Config keys of agmm_d2. ``add_agmm_config(cfg)`` adds every key this project uses."""
-from typing import List
+"""Config keys of agmm_d2, and THE registry of the options that take one of a set of values.
+
+``add_agmm_config(cfg)`` adds every key this project uses. ``CHOICES`` lists, for each choice
+option, its allowed values and what each means (docs/options.md is its table, checked by a test);
+``validate_config(cfg)`` is the one check of those values, with renamed values upgraded.
+"""
+from typing import Dict, List, Tuple
 
 from detectron2.config import CfgNode as CN
 from detectron2.projects.deeplab import add_deeplab_config
 
-# MODEL.AGMM values renamed so that each says what it selects: {key: {old value: new value}}.
-# Configs with an old value keep working (``upgrade_renamed_values``, with a warning).
-RENAMED_VALUES = {
-    "ABSENT_FROM": {"sparse": "sparse_classes", "image_labels": "image_classes"},
-    "FEATURE_NORM": {"l2": "rms"},
+__all__ = ["CHOICES", "RENAMED_VALUES", "add_agmm_config", "allowed_values", "check_choice",
+           "validate_config"]
+
+# Every choice option: {full config key: {allowed value: what it selects}}; the first value is
+# the default.
+CHOICES: Dict[str, Dict[str, str]] = {
+    "MODEL.AGMM.VARIANCE": {
+        "fixed": "unit variance of every Gaussian, as the released code",
+        "adaptive": "the per-class variance of the paper's Eq. 7",
+    },
+    "MODEL.AGMM.PROTO_REDUCTION": {
+        "sum": "the batch class vector is the sum of the images' prototypes, as released",
+        "mean": "the batch class vector is their mean over the images holding the class",
+    },
+    "MODEL.AGMM.ABSENT_FROM": {
+        "sparse_classes": "loss_absent takes the classes the sparse label touches as present "
+                          "(released)",
+        "image_classes": "loss_absent takes the dataset's complete image-level labels as present",
+    },
+    "MODEL.AGMM.FEATURE_NORM": {
+        "none": "features used as the head gives them (released)",
+        "rms": "features scaled to unit channel RMS before prototypes and distances",
+    },
+    "MODEL.AGMM.GMM_TARGET": {
+        "released": "the GMM terms use R = exp(-a^2) class by class",
+        "normalized": "R divided by its sum over the crop's present classes at each pixel",
+    },
+    "SOLVER.OPTIMIZER": {
+        "SGD": "SGD with SOLVER.MOMENTUM and NESTEROV (the released recipe)",
+        "ADAMW": "AdamW (from-scratch CPU training converges faster with it)",
+    },
+    "TEST.OUT_OF_RANGE_LABELS": {
+        "error": "a dense label value that is neither a class id nor the ignore value stops "
+                 "evaluation, naming the file",
+        "ignore": "such pixels count as ignored (logged)",
+    },
 }
+
+# Values renamed so that each says what it selects: {full config key: {old value: new value}}.
+# Configs with an old value keep working (``validate_config`` upgrades them, with a note).
+RENAMED_VALUES: Dict[str, Dict[str, str]] = {
+    "MODEL.AGMM.ABSENT_FROM": {"sparse": "sparse_classes", "image_labels": "image_classes"},
+    "MODEL.AGMM.FEATURE_NORM": {"l2": "rms"},
+}
+
+
+def allowed_values(key: str) -> Tuple[str, ...]:
+    """The allowed values of choice option ``key`` (e.g. "MODEL.AGMM.VARIANCE")."""
+    return tuple(CHOICES[key])
+
+
+def check_choice(key: str, value, name: str = None) -> None:
+    """Raise ValueError unless ``value`` is allowed for ``key``; ``name`` is how the message
+    calls the option (default: the config key). A renamed value is named with its new name."""
+    if value in CHOICES[key]:
+        return
+    renamed = RENAMED_VALUES.get(key, {}).get(value)
+    hint = f" ({value!r} is now called {renamed!r})" if renamed else ""
+    raise ValueError(f"{name or key} is {value!r}; expected one of {allowed_values(key)}{hint}")
+
+
+def _node_and_leaf(cfg, key: str):
+    *path, leaf = key.split(".")
+    node = cfg
+    for part in path:
+        node = node[part]
+    return node, leaf
+
+
+def validate_config(cfg) -> List[str]:
+    """Upgrade renamed values in ``cfg`` (not frozen, in place), then raise ValueError for the
+    first choice option whose value is not allowed, or a GMM_CONFIDENCE outside [0, 1).
+    Returns one note per upgraded value, for the caller to log."""
+    notes = []
+    for key, renamed in RENAMED_VALUES.items():
+        node, leaf = _node_and_leaf(cfg, key)
+        if node[leaf] in renamed:
+            old, node[leaf] = node[leaf], renamed[node[leaf]]
+            notes.append(
+                f"{key} {old!r} is now called {node[leaf]!r}; using it (update the config)"
+            )
+    for key in CHOICES:
+        node, leaf = _node_and_leaf(cfg, key)
+        check_choice(key, node[leaf])
+    confidence = cfg.MODEL.AGMM.GMM_CONFIDENCE
+    if not 0 <= confidence < 1:
+        raise ValueError(f"MODEL.AGMM.GMM_CONFIDENCE is {confidence}; expected a value in [0, 1)")
+    return notes
 
 
 def add_agmm_config(cfg):
@@ -107,18 +194,3 @@ def _add_solver_test_config(cfg):
     # A dense evaluation label value that is neither a class id nor the ignore value: "error"
     # stops evaluation naming the file; "ignore" counts those pixels as ignored (logged).
     cfg.TEST.OUT_OF_RANGE_LABELS = "error"
-
-
-def upgrade_renamed_values(cfg) -> List[str]:
-    """Replace renamed MODEL.AGMM values by their new names in ``cfg`` (not frozen), in place.
-
-    Returns one note per replaced value, for the caller to log.
-    """
-    notes = []
-    for key, renamed in RENAMED_VALUES.items():
-        old = cfg.MODEL.AGMM[key]
-        if old in renamed:
-            cfg.MODEL.AGMM[key] = renamed[old]
-            notes.append(f"MODEL.AGMM.{key} {old!r} is now called {renamed[old]!r}; "
-                         "using it (update the config)")
-    return notes

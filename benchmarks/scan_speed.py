@@ -17,10 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from detectron2.data import DatasetCatalog
+
 from agmm_d2.data import datasets_root, register_sparse_sem_seg
 from agmm_d2.data.scan import scan_records
-from agmm_d2.data.synthetic import CLASSES, DIRNAME
-from detectron2.data import DatasetCatalog
+from agmm_d2.data.synthetic_generator import CLASSES, DIRNAME
 
 
 def make_folder(source: Path, work: Path, count: int) -> None:
@@ -64,9 +65,11 @@ def main(argv=None):
                 assert report.ok, report.summary()
             print(f"repeat {repeat}: first {first[-1]:.1f} s, cached {cached[-1]:.2f} s "
                   f"({report.cached} of {report.files} files from the cache)")
-        print(f"\n{args.images} images ({report.files} files), {args.workers or 'all'} CPU threads: "
-              f"listing {listing:.1f} s; scan median of {args.repeats}: first run "
-              f"{statistics.median(first):.1f} s, cached run {statistics.median(cached):.2f} s")
+        print(
+            f"\n{args.images} images ({report.files} files), {args.workers or 'all'} CPU threads: "
+            f"listing {listing:.1f} s; scan median of {args.repeats}: first run "
+            f"{statistics.median(first):.1f} s, cached run {statistics.median(cached):.2f} s"
+        )
     finally:
         if args.work is None:
             shutil.rmtree(work)

@@ -1,100 +1,11 @@
 #!/usr/bin/env python
 """Sparse vs full supervision on the synthetic dataset: does AGMM beat partial cross-entropy,
-and how close does it get to dense labels?
 
-    python benchmarks/sparse_vs_full.py                      # 5 settings x 3 seeds, CPU
-    python benchmarks/sparse_vs_full.py --seeds 0 --max-iter 100 --output /tmp/quick
-
-Each run is ``tools/train_net.py`` with the demo config (same schedule for every setting),
-in its own process; ``--jobs`` runs go at once, each with ``--threads`` torch threads (on this
-2-core machine two single-threaded runs finish sooner than one two-threaded run after the
-other: the model's many small ops keep two threads waiting on each other). mIoU is read from the final evaluation that
-train_net writes to ``<run>/metrics.json``. A run whose metrics already exist is not run again,
-so an interrupted benchmark continues where it stopped. Prints a Markdown table and writes it,
-with the raw numbers as JSON, to ``--output``.
+The options are in ``--help``; the code is ``agmm_d2.benchmarking.sparse_vs_full``.
 """
-import argparse
-import json
-import statistics
 import sys
-import time
-from pathlib import Path
 
-from agmm_d2.engine.runs import run_all
-from agmm_d2.utils.atomic import atomic_write
-
-REPO = Path(__file__).resolve().parents[1]
-TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
-
-# (name, training set, AGMM on)
-SETTINGS = [
-    ("dense labels, cross-entropy", "synthetic_full_train", False),
-    ("points, partial CE", "synthetic_point_train", False),
-    ("points, AGMM", "synthetic_point_train", True),
-    ("scribbles, partial CE", "synthetic_scribble_train", False),
-    ("scribbles, AGMM", "synthetic_scribble_train", True),
-]
-
-
-def summarize(results: dict, seeds) -> str:
-    """Markdown table: mean and spread per setting, fraction of dense, AGMM gain."""
-    def stats(name):
-        values = results[name]
-        return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-    dense_mean, _ = stats(SETTINGS[0][0])
-    lines = [f"| setting | mIoU, mean ± std over seeds {list(seeds)} | per seed | of dense | AGMM gain |",
-             "| --- | --- | --- | --- | --- |"]
-    for name, _, agmm in SETTINGS:
-        mean, std = stats(name)
-        gain = ""
-        if agmm:
-            base_mean, _ = stats(name.replace("AGMM", "partial CE"))
-            gain = f"{mean - base_mean:+.1f} ({(mean - base_mean) / dense_mean:+.1%} of dense)"
-        per_seed = ", ".join(f"{v:.1f}" for v in results[name])
-        lines.append(f"| {name} | {mean:.1f} ± {std:.1f} | {per_seed} | {mean / dense_mean:.1%} | {gain} |")
-    return "\n".join(lines)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="configs/synthetic_demo.yaml")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-iter", type=int, default=None, help="override SOLVER.MAX_ITER")
-    parser.add_argument("--output", default="output/sparse_vs_full")
-    parser.add_argument("--jobs", type=int, default=2, help="runs at once")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    args = parser.parse_args(argv)
-    out = Path(args.output)
-    start = time.perf_counter()
-    settings = [(name, dataset, agmm, seed) for name, dataset, agmm in SETTINGS
-                for seed in args.seeds]
-    runs = []
-    for name, dataset, agmm, seed in settings:
-        overrides = ["DATASETS.TRAIN", f"('{dataset}',)", "MODEL.AGMM.ENABLED", str(agmm),
-                     "SEED", str(seed)]
-        if args.max_iter:
-            overrides += ["SOLVER.MAX_ITER", str(args.max_iter)]
-        runs.append((f"{dataset}_{'agmm' if agmm else 'ce'}_seed{seed}", f"{name}, seed {seed}",
-                     args.config, overrides))
-    mious = run_all(runs, out, TRAIN_NET, cwd=REPO, jobs=args.jobs, threads=args.threads)
-    results = {name: [] for name, _, _ in SETTINGS}
-    for (name, *_), miou in zip(settings, mious):
-        results[name].append(miou)
-    minutes = (time.perf_counter() - start) / 60
-    table = summarize(results, args.seeds)
-    footer = (f"\n\nconfig {args.config}"
-              + (f", SOLVER.MAX_ITER {args.max_iter}" if args.max_iter else "")
-              + f"; {args.jobs} runs at once, {args.threads} thread(s) each"
-              + f"; wall time of this invocation {minutes:.1f} min")
-    print("\n" + table + footer)
-    with atomic_write(out / "table.md") as tmp:
-        tmp.write_text(table + footer + "\n")
-    with atomic_write(out / "results.json") as tmp:
-        tmp.write_text(json.dumps({"config": args.config, "max_iter": args.max_iter,
-                                   "seeds": args.seeds, "minutes": minutes, "miou": results},
-                                  indent=1))
-
+from agmm_d2.benchmarking.sparse_vs_full import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,122 +1,12 @@
 #!/usr/bin/env python
-"""Check a dataset before training on it: every image decodes, every label is a single-channel map
-of its image's size with allowed values, nothing is missing; annotated share per class.
+"""Check a dataset before training on it: images, labels, class shares (JSON report).
 
-Takes a registered dataset name, or a folder of images with ``--sparse`` and/or ``--dense``
-label folders (paired as ``register_sparse_sem_seg`` pairs them). Sparse labels may hold class
-ids 0..K-1, the dataset's unlabeled value and 255; dense labels class ids and the ignore label.
-Image-level labels (``image_classes``), where the dataset has them, must be class ids and should
-hold every class of the image's sparse label. Images the registration skips for lack of a label
-are reported. The scan is the one ``tools/train_net.py`` runs before training (its result is
-cached per file). Prints a JSON report and exits 1 when a problem is found (2 on bad arguments).
-
-    python datasets_prep/check.py voc_2012_train_point
-    python datasets_prep/check.py cityscapes_train_50clicks --datasets-root /data/datasets
-    python datasets_prep/check.py data/images --sparse data/20clicks_seed0 --dense data/masks \
-        --num-classes 7 --image-ext _image.jpg --label-ext _label.png
+The options are in ``--help``; the code is ``agmm_d2.data.prep.check``.
 """
-import json
 import sys
-from collections import Counter, defaultdict
-from pathlib import Path
-from typing import Optional
 
-from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_sparse_sem_seg
-from detectron2.data import DatasetCatalog, MetadataCatalog
-from agmm_d2.data.datasets.generic import unpaired_images
-from agmm_d2.data.scan import default_cache_dir, scan_records
-from agmm_d2.engine import InputError, check_registered
-from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
-
-EXAMPLES = 5  # problem examples kept per kind
-FOLDER_DATASET = "check_py_folder"  # the name a folder is registered under while it is checked
-
-
-def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) -> dict:
-    """Report on dataset ``name`` (registered in DatasetCatalog), first ``limit`` dicts only if given.
-
-    Returns {"dataset", "images", "num_classes", "images_with_image_classes", "problems":
-    {kind: count}, "warnings": {kind: count}, "examples": {kind: [message]},
-    "sparse_annotated_share", "sparse_class_pixels"} or, when the dataset cannot be listed,
-    {"dataset", "error"}.
-    """
-    check_registered(name, "dataset")
-    try:
-        dicts = DatasetCatalog.get(name)[:limit]
-    except DatasetLayoutError as e:
-        return {"dataset": name, "error": str(e)}
-    meta = MetadataCatalog.get(name)
-    classes = meta.stuff_classes
-    report = scan_records(name, dicts, num_classes=len(classes), role="all",
-                          ignore_label=meta.get("ignore_label", 255),
-                          unlabeled_value=meta.get("unlabeled_value", 255),
-                          cache_dir=default_cache_dir() if cache else None)
-    problems = list(report.problems)
-    if limit is None:
-        problems += [("missing_label", path, "no label file: the registration skips this image")
-                     for path in unpaired_images(meta)]
-    examples = defaultdict(list)
-    for kind, path, message in problems + report.warnings:
-        if len(examples[kind]) < EXAMPLES:
-            examples[kind].append(f"{path}: {message}")
-    share = report.annotated_pixels / report.counted_pixels if report.counted_pixels else None
-    return {
-        "dataset": name, "images": report.images, "num_classes": len(classes),
-        "images_with_image_classes": report.images_with_image_classes,
-        "problems": dict(Counter(kind for kind, _, _ in problems)),
-        "warnings": dict(Counter(kind for kind, _, _ in report.warnings)),
-        "examples": dict(examples),
-        "sparse_annotated_share": share,
-        "sparse_class_pixels": dict(zip(classes, report.class_pixels)) if share is not None else None,
-    }
-
-
-def register_folder(args) -> str:
-    """Register the folder arguments under a temporary name; returns it."""
-    if args.sparse is None and args.dense is None:
-        raise InputError(f"{args.dataset}: a folder needs --sparse and/or --dense label folders")
-    if args.num_classes is None or args.num_classes < 1:
-        raise InputError(f"{args.dataset}: a folder needs --num-classes K (K >= 1)")
-    register_sparse_sem_seg(FOLDER_DATASET, args.dataset, args.sparse, args.dense,
-                            classes=[str(i) for i in range(args.num_classes)],
-                            image_ext=args.image_ext, label_ext=args.label_ext,
-                            unlabeled_value=args.unlabeled_value, ignore_label=args.ignore_label,
-                            image_classes=None)
-    return FOLDER_DATASET
-
-
-def main(argv=None) -> int:
-    parser = tool_parser(__doc__)
-    parser.add_argument("dataset", help="a registered dataset name (e.g. voc_2012_train_point) "
-                                        "or a folder of images")
-    parser.add_argument("--datasets-root", type=Path,
-                        help="register the built-in datasets under this folder first "
-                             "(default: $DETECTRON2_DATASETS or ./datasets)")
-    parser.add_argument("--limit", type=int, help="check only the first N images")
-    folder = parser.add_argument_group("a folder instead of a registered name")
-    folder.add_argument("--sparse", type=Path, help="folder of sparse label files")
-    folder.add_argument("--dense", type=Path, help="folder of dense label files")
-    folder.add_argument("--num-classes", type=int, help="K: class ids are 0..K-1")
-    folder.add_argument("--image-ext", default=".jpg", help="image suffix (default .jpg)")
-    folder.add_argument("--label-ext", default=".png", help="label suffix (default .png)")
-    folder.add_argument("--unlabeled-value", type=int, default=255)
-    folder.add_argument("--ignore-label", type=int, default=255)
-    args = parser.parse_args(argv)
-    if args.limit is not None and args.limit < 1:
-        raise InputError(f"--limit {args.limit}: expected 1 or more")
-    if args.datasets_root is not None:
-        register_all(str(args.datasets_root))
-    is_folder = Path(args.dataset).is_dir()
-    name = register_folder(args) if is_folder else args.dataset
-    try:
-        report = check_dataset(name, args.limit)
-    finally:
-        if is_folder:
-            DatasetCatalog.remove(name)
-            MetadataCatalog.remove(name)
-    print(json.dumps(report, indent=2))
-    return 1 if "error" in report or report["problems"] else 0
-
+from agmm_d2.data.prep.check import main
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":
     sys.exit(exit_status_of("check.py", main, sys.argv[1:], PREP_ERRORS))

@@ -1,68 +1,12 @@
 #!/usr/bin/env python
 """Write image_classes.json, the complete image-level labels, from dense labels or VOC XML.
 
-The file is a JSON object ``{image key: [class ids present in the image]}``, the key being the
-label's path relative to its folder without the suffix (the key datasets are paired by). A
-registration reads it next to the sparse labels (``image_classes="auto"``, the default), and
-``MODEL.AGMM.ABSENT_FROM image_classes`` uses it. The click and scribble generators and
-voc_train_aug.py write it themselves; this tool is for folders made otherwise, e.g. a
-downloaded ``SegmentationClassAug`` (the VOC training sets then read its JSON instead of
-every PNG at each load), or VOC point labels without dense ones (from ``Annotations/*.xml``:
-each <object>'s class, plus background, present in practically every VOC image).
-
-    python datasets_prep/image_classes.py --dense datasets/VOC2012/SegmentationClassAug
-    python datasets_prep/image_classes.py --voc-xml datasets/VOC2012/Annotations --out datasets/VOC2012/point
-    python datasets_prep/image_classes.py --dense data/masks --ignore 0,255 --out data/50clicks_seed0
+The options are in ``--help``; the code is ``agmm_d2.data.prep.image_classes``.
 """
-import json
 import sys
-from pathlib import Path
-from typing import Dict, List, Sequence
 
-from agmm_d2.data.datasets.voc import voc_xml_classes
-from agmm_d2.data.label_io import present_classes, read_label
-from agmm_d2.data.prep import dense_files, parse_ignore, write_image_classes
-from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of, tool_parser
-
-
-def dense_image_classes(dense_dir, ignore: Sequence[int] = (255,),
-                        suffix: str = ".png") -> Dict[str, List[int]]:
-    """{key: classes} of every ``*<suffix>`` label under ``dense_dir``, ``ignore`` values excluded."""
-    files = dense_files(dense_dir, suffix)
-    if not files:
-        raise FileNotFoundError(f"{dense_dir}: no *{suffix} label file in it or its sub-folders")
-    return {key: present_classes(read_label(path), ignore) for key, path in files}
-
-
-def xml_image_classes(xml_dir) -> Dict[str, List[int]]:
-    """{id: classes} of every VOC ``<xml_dir>/<id>.xml``: background and each object's class."""
-    files = sorted(Path(xml_dir).glob("*.xml"))
-    if not files:
-        raise FileNotFoundError(f"{xml_dir}: no *.xml file; expected VOC's Annotations/ folder")
-    return {path.stem: voc_xml_classes(path) for path in files}
-
-
-def main(argv=None):
-    parser = tool_parser(__doc__)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dense", type=Path, help="folder of dense label PNGs (class ids)")
-    source.add_argument("--voc-xml", type=Path, help="VOC Annotations/ folder of <id>.xml")
-    parser.add_argument("--out", type=Path,
-                        help="folder that gets image_classes.json (default: the --dense folder; "
-                             "required with --voc-xml)")
-    parser.add_argument("--ignore", default="255",
-                        help="with --dense: comma-separated void values, not classes (default 255)")
-    parser.add_argument("--suffix", default=".png", help="with --dense: label file suffix (default .png)")
-    args = parser.parse_args(argv)
-    if args.voc_xml is not None and args.out is None:
-        parser.error("--voc-xml needs --out (the sparse label folder, e.g. VOC2012/point)")
-    if args.dense is not None:
-        table = dense_image_classes(args.dense, parse_ignore(args.ignore), args.suffix)
-    else:
-        table = xml_image_classes(args.voc_xml)
-    path = write_image_classes(args.out or args.dense, table)
-    print(json.dumps({"file": str(path), "images": len(table)}))
-
+from agmm_d2.data.prep.image_classes import main
+from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":
     sys.exit(exit_status_of("image_classes.py", main, sys.argv[1:], PREP_ERRORS))

@@ -3,14 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from script_loader import load_script
-
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def ablate():
-    return load_script("benchmarks/ablate_agmm.py")
+    from agmm_d2.benchmarking import ablation
+
+    return ablation
 
 
 def _opts(overrides):
@@ -50,7 +50,7 @@ def test_summary_has_mean_spread_and_paired_difference(ablate):
 
 
 def test_runner_reads_miou_and_run_time_of_a_finished_run(tmp_path):
-    from agmm_d2.engine.runs import final_miou, run_seconds, time_summary
+    from agmm_d2.benchmarking.runs import final_miou, run_seconds, time_summary
 
     run = tmp_path / "run"
     run.mkdir()

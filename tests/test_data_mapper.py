@@ -75,7 +75,9 @@ def test_unlabeled_value_of_the_dataset_becomes_255(tmp_path):
     d["sparse_unlabeled_value"] = 21
     out = _mapper([])(d)
     assert np.array_equal(out["sparse_seg"].numpy(), label)
-    out = _mapper([], unlabeled_value=21)({k: v for k, v in d.items() if k != "sparse_unlabeled_value"})
+    out = _mapper([], unlabeled_value=21)(
+        {k: v for k, v in d.items() if k != "sparse_unlabeled_value"}
+    )
     assert np.array_equal(out["sparse_seg"].numpy(), label)
 
 
@@ -93,6 +95,7 @@ def test_flip_moves_image_t_and_v_together(tmp_path):
 
 def test_full_recipe_from_config_keeps_invariants(tmp_path):
     from detectron2.config import get_cfg
+
     from agmm_d2 import add_agmm_config
 
     cfg = get_cfg()
@@ -118,10 +121,11 @@ def test_full_recipe_from_config_keeps_invariants(tmp_path):
 def test_mapper_feeds_detectron2_train_loader(tiny_synthetic):
     from detectron2.config import get_cfg
     from detectron2.data import build_detection_train_loader
+
     from agmm_d2 import add_agmm_config
     from agmm_d2.data import register_synthetic
     from agmm_d2.data.datasets import datasets_root
-    from agmm_d2.data.synthetic import CLASSES
+    from agmm_d2.data.synthetic_generator import CLASSES
 
     register_synthetic(tiny_synthetic)
     try:
@@ -129,12 +133,18 @@ def test_mapper_feeds_detectron2_train_loader(tiny_synthetic):
         add_agmm_config(cfg)
         cfg.DATASETS.TRAIN = ("synthetic_point_train",)
         cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES = len(CLASSES)
-        cfg.INPUT.CROP.ENABLED, cfg.INPUT.CROP.TYPE, cfg.INPUT.CROP.SIZE = True, "absolute", (48, 48)
+        cfg.INPUT.CROP.ENABLED, cfg.INPUT.CROP.TYPE, cfg.INPUT.CROP.SIZE = (
+            True,
+            "absolute",
+            (48, 48),
+        )
         cfg.SOLVER.IMS_PER_BATCH, cfg.DATALOADER.NUM_WORKERS = 2, 0
         loader = build_detection_train_loader(cfg, mapper=SparseSemSegDatasetMapper(cfg, True))
         batch = next(iter(loader))
         assert len(batch) == 2
-        assert all(b["sparse_seg"].shape == (48, 48) and b["sparse_classes"].sum() >= 1 for b in batch)
+        assert all(
+            b["sparse_seg"].shape == (48, 48) and b["sparse_classes"].sum() >= 1 for b in batch
+        )
     finally:
         register_synthetic(datasets_root())
 
@@ -153,5 +163,7 @@ def test_bad_label_files_name_the_file(tmp_path, case):
         bad[0, 0] = K + 2  # neither a class id nor the unlabeled value
         message = f"\\[{K + 2}\\]"
     cv2.imwrite(d["sparse_seg_file_name"], bad)
-    with pytest.raises(ValueError, match=re.escape(d["sparse_seg_file_name"]) + ".*(" + message + ")"):
+    with pytest.raises(
+        ValueError, match=re.escape(d["sparse_seg_file_name"]) + ".*(" + message + ")"
+    ):
         _mapper([])(d)

@@ -25,7 +25,7 @@ def voc_points(shared_data):
 
 
 def test_render_points_matches_the_json(voc_points, tmp_path):
-    from datasets_prep.voc_points import render_points
+    from agmm_d2.data.prep.voc_points import render_points
 
     folder, points, background = voc_points
     ids = sorted(points)[:: len(points) // N_SAMPLE][:N_SAMPLE]
@@ -60,7 +60,7 @@ def test_render_points_matches_the_json(voc_points, tmp_path):
 
 
 def test_point_radius_and_out_of_image_clicks():
-    from datasets_prep.voc_points import render_label
+    from agmm_d2.data.prep.voc_points import render_label
 
     clicks = [{"x": 5.7, "y": 2.2, "cls": 3}, {"x": 10.0, "y": 3.0, "cls": 4},
               {"x": 14.0, "y": 1.0, "cls": 5}]
@@ -85,12 +85,14 @@ SCRIBBLE_XML = """<annotation>
 
 
 def test_scribbles_from_scribblesup_xml(tmp_path):
-    from datasets_prep.voc_scribbles import parse_scribble_xml, render_scribbles
+    from agmm_d2.data.prep.voc_scribbles import parse_scribble_xml, render_scribbles
 
     xml_dir = tmp_path / "xml"
     xml_dir.mkdir()
     (xml_dir / "2007_000032.xml").write_text(SCRIBBLE_XML.format(w=40, h=32))
-    (xml_dir / "2007_000033.xml").write_text(SCRIBBLE_XML.format(w=40, h=32).replace("tv/monitor", "dragon"))
+    (xml_dir / "2007_000033.xml").write_text(
+        SCRIBBLE_XML.format(w=40, h=32).replace("tv/monitor", "dragon")
+    )
     size, scribbles = parse_scribble_xml(xml_dir / "2007_000032.xml")
     assert size == (32, 40) and [c for c, _ in scribbles] == [0, 1, 20]
     assert scribbles[1][1].tolist() == [[5, 10], [25, 10], [25, 20]]
@@ -103,14 +105,17 @@ def test_scribbles_from_scribblesup_xml(tmp_path):
     label = read_label(tmp_path / "scribble" / "2007_000032.png")
     assert label.shape == (36, 48)
     assert label[1, 15] == 0 and label[10, 15] == 1 and label[15, 25] == 1 and label[27, 2] == 20
-    assert (label[9:12, 10] == 1).all() and label[8, 10] == 255 and label[12, 10] == 255  # 3 px wide
+    assert (
+        (label[9:12, 10] == 1).all() and label[8, 10] == 255 and label[12, 10] == 255
+    )  # 3 px wide
     assert set(np.unique(label)) == {0, 1, 20, 255}
 
 
 def test_train_aug_union_minus_val(tmp_path):
     from scipy.io import savemat
+
     from agmm_d2.data.prep import write_label_png
-    from datasets_prep.voc_train_aug import make_train_aug
+    from agmm_d2.data.prep.voc_train_aug import make_train_aug
 
     voc, sbd = tmp_path / "VOC2012", tmp_path / "sbd"
     sets = voc / "ImageSets" / "Segmentation"
@@ -129,7 +134,9 @@ def test_train_aug_union_minus_val(tmp_path):
     for key in ("s1", "s2", "s3", "v1"):
         seg = rng.integers(0, 21, (5, 4), dtype=np.uint8)
         labels.setdefault(key, seg)
-        savemat(sbd / "cls" / f"{key}.mat", {"GTcls": {"Segmentation": seg, "CategoriesPresent": [1]}})
+        savemat(
+            sbd / "cls" / f"{key}.mat", {"GTcls": {"Segmentation": seg, "CategoriesPresent": [1]}}
+        )
     stats = make_train_aug(voc, sbd)
     expected = ["s1", "s2", "v1", "v2"]
     assert (sets / "train_aug.txt").read_text().split() == expected
@@ -140,7 +147,9 @@ def test_train_aug_union_minus_val(tmp_path):
         assert np.array_equal(read_label(aug / f"{key}.png"), labels[key])
     assert Image.open(aug / "s1.png").mode == "P"
     image_classes = json.loads((aug / "image_classes.json").read_text())  # 255 is void
-    assert image_classes == {k: sorted(set(np.unique(labels[k]).tolist()) - {255}) for k in expected}
+    assert image_classes == {
+        k: sorted(set(np.unique(labels[k]).tolist()) - {255}) for k in expected
+    }
     assert 255 in labels["v1"] and 0 in image_classes["v1"]
 
 
@@ -162,7 +171,7 @@ VOC_XML = """<annotation>
 def test_image_classes_from_voc_xml(tmp_path, capsys):
     from agmm_d2.data.datasets.generic import DatasetLayoutError
     from agmm_d2.data.datasets.voc import voc_xml_classes
-    from datasets_prep.image_classes import main
+    from agmm_d2.data.prep.image_classes import main
 
     xml_dir = tmp_path / "Annotations"
     xml_dir.mkdir()
@@ -175,6 +184,10 @@ def test_image_classes_from_voc_xml(tmp_path, capsys):
     assert written == {"2007_000032": [0, 12, 15], "2007_000033": [0, 12, 15, 20]}
     assert json.loads(capsys.readouterr().out)["images"] == 2
     (xml_dir / "2007_000033.xml").write_text(VOC_XML.format(key="2007_000033", third="tv/monitor"))
-    with pytest.raises(DatasetLayoutError, match="2007_000033.xml: unknown class name 'tv/monitor'"):
+    with pytest.raises(
+        DatasetLayoutError, match="2007_000033.xml: unknown class name 'tv/monitor'"
+    ):
         main(["--voc-xml", str(xml_dir), "--out", str(tmp_path / "point")])
-    assert json.loads((tmp_path / "point" / "image_classes.json").read_text()) == written  # untouched
+    assert (
+        json.loads((tmp_path / "point" / "image_classes.json").read_text()) == written
+    )  # untouched

@@ -1,4 +1,6 @@
-"""Built-in VOC and Cityscapes registrations, the generic one, re-registration, and the check tool."""
+"""Built-in VOC and Cityscapes registrations, the generic one, re-registration, and the check
+tool."""
+
 import json
 import shutil
 from pathlib import Path
@@ -113,7 +115,9 @@ def test_voc_builtins(builtins_at):
     point = DatasetCatalog.get("voc_2012_train_point")
     assert [d["image_id"] for d in point] == VOC_IDS
     d = point[0]
-    assert Path(d["sparse_seg_file_name"]) == builtins_at / "VOC2012" / "point" / f"{VOC_IDS[0]}.png"
+    assert (
+        Path(d["sparse_seg_file_name"]) == builtins_at / "VOC2012" / "point" / f"{VOC_IDS[0]}.png"
+    )
     assert (d["height"], d["width"]) == (40, 50) and d["sparse_unlabeled_value"] == 255
     assert "scribble" in DatasetCatalog.get("voc_2012_train_scribble")[1]["sparse_seg_file_name"]
     full = DatasetCatalog.get("voc_2012_train_full")[2]
@@ -169,7 +173,7 @@ def voc_without_dense(tiny_roots, tmp_path):
 
 def test_voc_image_classes_from_xml_json_or_none(voc_without_dense):
     from agmm_d2.data import register_voc_sparse
-    from datasets_prep.check import check_dataset
+    from agmm_d2.data.prep.check import check_dataset
 
     voc = voc_without_dense
     load = lambda: {d["image_id"]: d.get("image_classes")  # noqa: E731
@@ -200,7 +204,9 @@ def test_voc_image_classes_from_xml_json_or_none(voc_without_dense):
     table.write_text(json.dumps({key: [0, 5] for key in VOC_IDS}))
     assert load() == {key: [0, 5] for key in VOC_IDS}
     table.write_text('{"2007_000032": [0, 5], "2007_000033": "cat"}')
-    with pytest.raises(DatasetLayoutError, match="point/image_classes.json: expected a JSON object"):
+    with pytest.raises(
+        DatasetLayoutError, match="point/image_classes.json: expected a JSON object"
+    ):
         load()
 
 
@@ -218,6 +224,7 @@ def test_voc_registration_reads_nothing_until_used(tmp_path):
 
 def test_cityscapes_builtins(builtins_at):
     from cityscapesscripts.helpers.labels import trainId2label
+
     from agmm_d2.data import CITYSCAPES_CLASSES
 
     for n in (20, 50, 100):
@@ -241,7 +248,9 @@ def test_seeded_clicks_folder_and_unlabeled_value(tiny_roots, tmp_path):
         (city / "50clicks_seed3").symlink_to(city / "50clicks")
         register_cityscapes_clicks("agmm_test_city", city, clicks=50, seed=3)
         assert "50clicks_seed3" in DatasetCatalog.get("agmm_test_city")[0]["sparse_seg_file_name"]
-        register_voc_sparse("agmm_test_voc21", tiny_roots / "VOC2012", kind="point", unlabeled_value=21)
+        register_voc_sparse(
+            "agmm_test_voc21", tiny_roots / "VOC2012", kind="point", unlabeled_value=21
+        )
         assert DatasetCatalog.get("agmm_test_voc21")[0]["sparse_unlabeled_value"] == 21
         assert MetadataCatalog.get("agmm_test_voc21").unlabeled_value == 21
         with pytest.raises(ValueError, match="kind"):
@@ -282,6 +291,7 @@ def test_generic_registration_and_reregistration(tmp_path):
 
 def test_mapper_reads_voc_palette_labels(builtins_at):
     from detectron2.config import get_cfg
+
     from agmm_d2 import add_agmm_config
     from agmm_d2.data import SparseSemSegDatasetMapper
 
@@ -296,7 +306,7 @@ def test_mapper_reads_voc_palette_labels(builtins_at):
 
 
 def test_check_reports_clean_and_broken_datasets(builtins_at):
-    from datasets_prep.check import check_dataset, main
+    from agmm_d2.data.prep.check import check_dataset, main
 
     report = check_dataset("voc_2012_train_point")
     assert report["problems"] == {} and report["images"] == 3

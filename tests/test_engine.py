@@ -11,9 +11,15 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.prep import make_clicks
-from agmm_d2.data.synthetic import CLASSES
-from agmm_d2.engine import (DatasetSnapshot, InputError, build_config, evaluate, run_registrations,
-                            train)
+from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.engine import (
+    DatasetSnapshot,
+    InputError,
+    build_config,
+    evaluate,
+    run_registrations,
+    train,
+)
 from agmm_d2.modeling import AGMMLoss
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +66,7 @@ def _forget(*names):
             MetadataCatalog.remove(name)
 
 
+@pytest.mark.slow
 def test_cli_register_file_reaches_two_processes(my_folder, tmp_path):
     """The dataset exists only in the user's file: train_net.py --register runs it in the
     parent (preflight) and in both training processes."""
@@ -78,6 +85,7 @@ def test_cli_register_file_reaches_two_processes(my_folder, tmp_path):
     assert (out / "log.txt.rank1").is_file() and (out / "model_final.pth").is_file()
 
 
+@pytest.mark.slow
 def test_cli_register_errors_are_one_line(tmp_path):
     for spec, message in [(str(tmp_path / "nope.py"), "no such file"),
                           ("no_such_module_xyz", "no module named 'no_such_module_xyz'")]:
@@ -88,6 +96,7 @@ def test_cli_register_errors_are_one_line(tmp_path):
         assert result.stderr.strip().count("\n") == 0 and message in result.stderr
 
 
+@pytest.mark.slow
 def test_api_trains_a_dataset_registered_here_with_two_processes(my_folder, tmp_path,
                                                                  single_thread, capfd):
     """Registered in this process only, trained by two spawned processes without --register;

@@ -8,6 +8,7 @@ and the cases that already worked, so that none regresses.
 The tests drive the command-line tools (in-process where the tool allows it, for speed), so they
 check what a user sees: the exit status and the message.
 """
+import importlib
 import os
 import shutil
 import stat
@@ -23,11 +24,10 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic import CLASSES, generate
-from script_loader import load_script
+from agmm_d2.data.synthetic_generator import CLASSES, generate
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = str(REPO / "configs" / "synthetic_demo.yaml")
+DEMO = str(REPO / "configs" / "synthetic_point.yaml")
 # The demo architecture, narrower, on 64-px images: seconds per run (as in test_train_net.py).
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
@@ -36,9 +36,9 @@ DATASETS = ["DATASETS.TRAIN", "('fault_train',)", "DATASETS.TEST", "('fault_val'
 
 
 def _script(name):
-    """A tool's script imported as a module."""
-    folder = "tools" if name in ("train_net", "predict") else "datasets_prep"
-    return load_script(f"{folder}/{name}.py", f"fault_{name}")
+    """The module behind a tool's script (its ``main``/``cli``)."""
+    package = "agmm_d2.cli" if name in ("train_net", "predict") else "agmm_d2.data.prep"
+    return importlib.import_module(f"{package}.{name}")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,7 @@ def _write(path, array, mode=None):
 # ---------------------------------------------------------------------------------------------
 # 1. Silently wrong results
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_eval_label_value_outside_the_classes_stops_with_the_file(train_net, data, capsys,
                                                                   tmp_path):
     bad = data / "dense" / "val" / "0002.png"
@@ -104,6 +105,7 @@ def test_eval_label_value_outside_the_classes_stops_with_the_file(train_net, dat
     assert not (tmp_path / "run" / "model_final.pth").exists()
 
 
+@pytest.mark.slow
 def test_eval_label_outside_counted_as_ignored_when_asked(train_net, data, capsys, tmp_path):
     bad = data / "dense" / "val" / "0002.png"
     label = np.asarray(Image.open(bad)).copy()
@@ -140,8 +142,14 @@ def test_dense_training_set_is_annotated(data):
     """A training set of dense labels (no sparse ones) is scanned as the mapper reads it."""
     from agmm_d2.data.scan import scan_records
 
-    register_sparse_sem_seg("fault_dense", data / "images" / "train", None, data / "dense" / "train",
-                            classes=CLASSES, image_ext=".png")
+    register_sparse_sem_seg(
+        "fault_dense",
+        data / "images" / "train",
+        None,
+        data / "dense" / "train",
+        classes=CLASSES,
+        image_ext=".png",
+    )
     try:
         report = scan_records("fault_dense", DatasetCatalog.get("fault_dense"), num_classes=6)
     finally:
@@ -198,6 +206,7 @@ def test_bad_training_file_is_found_before_the_run(train_net, data, capsys, tmp_
     assert "Traceback" not in err and not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_one_bad_label_among_300_stops_before_the_first_iteration(train_net, capsys, tmp_path):
     root = generate(tmp_path / "d300", seed=5, n_train=300, n_val=4, size=32)
     bad = root / "point" / "train" / "0123.png"
@@ -220,6 +229,7 @@ def test_one_bad_label_among_300_stops_before_the_first_iteration(train_net, cap
     assert not (tmp_path / "run" / "log.txt").exists()  # stopped before any process was set up
 
 
+@pytest.mark.slow
 def test_skip_data_check_skips_the_scan_not_the_evaluators_check(train_net, data, capsys,
                                                                   tmp_path):
     bad = data / "dense" / "val" / "0001.png"
@@ -252,6 +262,7 @@ def _predict(predict, capsys, *args):
     return status, capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_predict_refuses_a_non_empty_output(predict, tiny_synthetic, weights, capsys, tmp_path):
     out = tmp_path / "pred"
     out.mkdir()
@@ -266,6 +277,7 @@ def test_predict_refuses_a_non_empty_output(predict, tiny_synthetic, weights, ca
     assert len(list((out / "ids").glob("*.png"))) == 6
 
 
+@pytest.mark.slow
 def test_predict_names_cannot_collide(predict, tiny_synthetic, weights, capsys, tmp_path):
     src = tiny_synthetic / "agmm_synthetic" / "images" / "val"
     images = tmp_path / "in"
@@ -289,6 +301,7 @@ def test_predict_names_cannot_collide(predict, tiny_synthetic, weights, capsys, 
     assert not (tmp_path / "pred2").exists()
 
 
+@pytest.mark.slow
 def test_written_files_honour_the_umask(predict, tiny_synthetic, weights, capsys, tmp_path):
     old = os.umask(0o022)
     try:
@@ -296,8 +309,15 @@ def test_written_files_honour_the_umask(predict, tiny_synthetic, weights, capsys
         status, _ = _predict(predict, capsys, "--input",
                              tiny_synthetic / "agmm_synthetic" / "images" / "val", "--output", out,
                              "MODEL.WEIGHTS", weights)
-        made = _tool("make_clicks", "--dense", tiny_synthetic / "agmm_synthetic" / "dense" / "train",
-                     "--out-root", tmp_path / "prep", "--clicks", 3)
+        made = _tool(
+            "make_clicks",
+            "--dense",
+            tiny_synthetic / "agmm_synthetic" / "dense" / "train",
+            "--out-root",
+            tmp_path / "prep",
+            "--clicks",
+            3,
+        )
         root = generate(tmp_path / "gen", n_train=2, n_val=1, size=32)
     finally:
         os.umask(old)
@@ -325,6 +345,7 @@ def test_weights_that_are_not_a_checkpoint(predict, train_net, data, capsys, tmp
     assert status == 2 and f"{fake}: not a readable checkpoint" in err
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_model_is_refused_or_warned(predict, data, weights, capsys,
                                                           tmp_path):
     other = tmp_path / "other.pth"
@@ -342,6 +363,7 @@ def test_checkpoint_of_another_model_is_refused_or_warned(predict, data, weights
     assert "only 5 of the model's" in io.err + io.out
 
 
+@pytest.mark.slow
 def test_resume_from_a_truncated_or_missing_last_checkpoint(train_net, data, weights, capsys,
                                                             tmp_path):
     out = tmp_path / "run"
@@ -376,6 +398,7 @@ def test_output_dir_that_cannot_be_created(train_net, data, capsys, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # 5. Tools that refuse nonsense and find what is wrong
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_prep_tools_refuse_bad_counts_and_empty_inputs(tiny_synthetic, tmp_path):
     dense = tiny_synthetic / "agmm_synthetic" / "dense" / "train"
     for args, message in [(["--dense", dense, "--out-root", tmp_path, "--clicks", 0],
@@ -445,5 +468,6 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     assert target.read_text() == "old" and sorted(tmp_path.iterdir()) == [target]
 
 
+@pytest.mark.slow
 def test_checkpoints_written_by_training_are_complete_zip_files(weights):
     assert zipfile.is_zipfile(weights)

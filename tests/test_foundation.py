@@ -8,10 +8,11 @@ import pytest
 
 
 def test_import_package_and_deeplab_project():
-    import agmm_d2
     from detectron2.config import get_cfg
     from detectron2.data import DatasetCatalog
     from detectron2.projects.deeplab import add_deeplab_config  # noqa: F401
+
+    import agmm_d2
 
     cfg = get_cfg()
     agmm_d2.add_agmm_config(cfg)
@@ -26,7 +27,7 @@ def _digest(folder: Path) -> dict:
 
 
 def test_generator_is_deterministic(tmp_path):
-    from agmm_d2.data.synthetic import generate
+    from agmm_d2.data.synthetic_generator import generate
 
     a = generate(tmp_path / "a", seed=7, n_train=4, n_val=2, size=48)
     b = generate(tmp_path / "b", seed=7, n_train=4, n_val=2, size=48)
@@ -37,7 +38,7 @@ def test_generator_is_deterministic(tmp_path):
 
 
 def test_generator_is_idempotent_and_atomic(tmp_path):
-    from agmm_d2.data.synthetic import generate
+    from agmm_d2.data.synthetic_generator import generate
 
     out = generate(tmp_path, seed=1, n_train=2, n_val=1, size=32)
     marker = out / "images" / "train" / "0000.png"
@@ -79,13 +80,16 @@ def test_every_region_gets_a_point_and_a_scribble(tiny_synthetic):
         for cls in np.unique(dense):
             regions, n = ndimage.label(dense == cls, structure=np.ones((3, 3)))
             for i in range(1, n + 1):
-                assert (point[regions == i] == cls).any(), f"{dense_file.name}: region of {cls} unclicked"
+                assert (point[regions == i] == cls).any(), (
+                    f"{dense_file.name}: region of {cls} unclicked"
+                )
 
 
 def test_registered_synthetic_dicts(tiny_synthetic):
     from detectron2.data import DatasetCatalog, MetadataCatalog
+
     from agmm_d2.data import register_synthetic
-    from agmm_d2.data.synthetic import CLASSES
+    from agmm_d2.data.synthetic_generator import CLASSES
 
     register_synthetic(tiny_synthetic)
     try:
@@ -106,12 +110,16 @@ def test_registered_synthetic_dicts(tiny_synthetic):
 
 def test_missing_dataset_root_is_one_clear_error(tmp_path):
     from detectron2.data import DatasetCatalog, MetadataCatalog
+
     from agmm_d2.data import DatasetLayoutError, register_sparse_sem_seg
 
     missing = tmp_path / "nowhere" / "images"
     register_sparse_sem_seg("agmm_test_missing", missing, tmp_path, classes=["a", "b"])
     try:
-        with pytest.raises(DatasetLayoutError, match=str(missing).replace("\\", "\\\\") + ".*does not exist.*images"):
+        with pytest.raises(
+            DatasetLayoutError,
+            match=str(missing).replace("\\", "\\\\") + ".*does not exist.*images",
+        ):
             DatasetCatalog.get("agmm_test_missing")
     finally:
         DatasetCatalog.remove("agmm_test_missing")

@@ -29,7 +29,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def make_cfg(config_file=CONFIGS / "synthetic_demo.yaml", *opts):
+def make_cfg(config_file=CONFIGS / "synthetic_point.yaml", *opts):
     cfg = get_cfg()
     add_agmm_config(cfg)
     cfg.merge_from_file(str(config_file))
@@ -47,6 +47,7 @@ def tiny_model(*opts):
     return build_model(cfg).eval()
 
 
+@pytest.mark.slow
 def test_every_config_builds_a_model_that_predicts():
     """Each leaf config merges (with its bases), builds on the CPU and predicts a small image."""
     assert {"voc_point.yaml", "voc_scribble.yaml", "cityscapes_20clicks.yaml",
@@ -86,6 +87,7 @@ def _fixed_batch(root, n=4, size=64):
     return cfg, [mapper(d) for d in dicts]
 
 
+@pytest.mark.slow
 def test_demo_config_losses_are_finite_and_decrease(tiny_synthetic):
     """~30 SGD steps of the demo config on one fixed batch lower the total AGMM loss."""
     cfg, batch = _fixed_batch(tiny_synthetic)

@@ -12,7 +12,9 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "train_your_own_d
 
 
 def _text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o["output_type"] == "stream")
+    return "".join(
+        o.get("text", "") for o in cell.get("outputs", []) if o["output_type"] == "stream"
+    )
 
 
 def test_notebook_is_committed_without_outputs():
@@ -21,6 +23,7 @@ def test_notebook_is_committed_without_outputs():
                if c.cell_type == "code")
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     monkeypatch.setenv("AGMM_NOTEBOOK_WORK", str(tmp_path))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")

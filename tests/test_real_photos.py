@@ -9,14 +9,15 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, SPARSE_KINDS, register_all_idd_lite
-from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def real_photos():
-    return load_script("benchmarks/real_photos.py")
+    from agmm_d2.benchmarking import real_photos as module
+
+    return module
 
 
 @pytest.fixture
@@ -90,7 +91,10 @@ def test_table_and_figure(real_photos, tmp_path):
                              ["partial CE", "AGMM, preset", real_photos.DENSE])
     lines = text.splitlines()
     assert lines[2] == "| 20 clicks | partial CE | 41.0 ± 1.0 | 40.0, 41.0, 42.0 |  | 1.5 |"
-    assert lines[3] == "| 20 clicks | AGMM, preset | 43.3 ± 1.5 | 43.0, 42.0, 45.0 | +2.3 (3/3) | 1.5 |"
+    assert (
+        lines[3]
+        == "| 20 clicks | AGMM, preset | 43.3 ± 1.5 | 43.0, 42.0, 45.0 | +2.3 (3/3) | 1.5 |"
+    )
     curve = {(m, f"{c} clicks"): [30.0 + c / 10, 31.0 + c / 10] for c in real_photos.CURVE_CLICKS
              for m in real_photos.CURVE_METHODS}
     real_photos.plot_curve(curve, [50.0, 52.0], tmp_path / "curve.png")

@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agmm_d2.data.synthetic import CLASSES
+from agmm_d2.data.synthetic_generator import CLASSES
+
+# Every test here uses a model trained by the module's fixture.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = "configs/synthetic_demo.yaml"
+DEMO = "configs/synthetic_point.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset (as in test_train_net.py).
 TINY = ["INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
@@ -100,9 +103,9 @@ def test_visualize_rejects_unknown_class(trained, tiny_synthetic, tmp_path):
 
 
 def test_gmm_diagnostics_reports_each_checkpoint(trained, tiny_synthetic):
-    """benchmarks/gmm_diagnostics.py: a row per weights file, IoUs in %, a norm per term."""
+    """tools/gmm_diagnostics.py: a row per weights file, IoUs in %, a norm per term."""
     weights = trained / "model_final.pth"
-    result = run_script("benchmarks/gmm_diagnostics.py", tiny_synthetic, "--config-file", DEMO,
+    result = run_script("tools/gmm_diagnostics.py", tiny_synthetic, "--config-file", DEMO,
                         "--weights", weights, "--weights", weights, "--images", 3, "--markdown",
                         *TINY, "SOLVER.IMS_PER_BATCH", 2)
     assert result.returncode == 0, result.stderr[-4000:]

@@ -12,13 +12,12 @@ from detectron2.modeling import build_model
 from detectron2.projects.deeplab.lr_scheduler import WarmupPolyLR
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic import CLASSES
+from agmm_d2.data.synthetic_generator import CLASSES
 from agmm_d2.engine import Trainer, adapt_to_machine, build_config
-from script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_NET = REPO / "tools" / "train_net.py"
-DEMO = "configs/synthetic_demo.yaml"
+DEMO = "configs/synthetic_point.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset: seconds per run.
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
@@ -27,8 +26,10 @@ TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.
 
 @pytest.fixture(scope="module")
 def train_net():
-    """tools/train_net.py imported as a module."""
-    return load_script("tools/train_net.py")
+    """The module behind tools/train_net.py."""
+    from agmm_d2.cli import train_net as module
+
+    return module
 
 
 def run(tiny_root, *args, timeout=300):
@@ -45,6 +46,7 @@ def eval_results(output_dir):
     return torch.load(path, weights_only=False)
 
 
+@pytest.mark.slow
 def test_two_cpu_processes_train_then_evaluate(tiny_synthetic, tmp_path):
     """--num-gpus 2 on the CPU: gloo, SyncBN resolved to BN; then --eval-only on 2 processes."""
     out = tmp_path / "train"
@@ -66,6 +68,7 @@ def test_two_cpu_processes_train_then_evaluate(tiny_synthetic, tmp_path):
     assert 0 <= eval_results(evaluated)["mIoU"] <= 100
 
 
+@pytest.mark.slow
 def test_resume_after_kill_then_eval_only_matches(tiny_synthetic, tmp_path):
     """Kill training after a checkpoint; --resume continues from there; --eval-only of the
     final model reproduces the evaluation at the end of training exactly."""
@@ -146,6 +149,7 @@ def test_missing_config_file(train_net, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_input_with_two_processes_fails_before_spawning(tiny_synthetic):
     result = run(tiny_synthetic, "--config-file", DEMO, "--num-gpus", 2, "--dist-url", "auto",
                  "MODEL.SEM_SEG_HEAD.NUM_CLASSES", 7, timeout=120)

@@ -40,8 +40,10 @@ def _fetch_wheel(dest: Path) -> Path:
         sys.exit(f"install_detectron2: expected one sal_detectron2 wheel in {dest}, found {wheels}")
     digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
     if digest != WHEEL_SHA256:
-        sys.exit(f"install_detectron2: sha256 of {wheels[0].name} is {digest}, expected {WHEEL_SHA256}; "
-                 "refusing to install it")
+        sys.exit(
+            f"install_detectron2: sha256 of {wheels[0].name} is {digest}, expected {WHEEL_SHA256}; "
+            "refusing to install it"
+        )
     return wheels[0]
 
 
@@ -62,7 +64,10 @@ def _runtime_requirements(wheel: zipfile.ZipFile) -> list:
 
 def _install_package(wheel_path: Path, site_packages: Path) -> list:
     target = site_packages / "detectron2"
-    with zipfile.ZipFile(wheel_path) as wheel, tempfile.TemporaryDirectory(dir=site_packages) as tmp:
+    with (
+        zipfile.ZipFile(wheel_path) as wheel,
+        tempfile.TemporaryDirectory(dir=site_packages) as tmp,
+    ):
         members = [n for n in wheel.namelist()
                    if n.startswith("detectron2/") and not Path(n).name.startswith("_C.")]
         wheel.extractall(tmp, members)

@@ -1,69 +1,11 @@
 #!/usr/bin/env python
 """Train and evaluate AGMM DeepLabV3+ with detectron2.
 
-    python tools/train_net.py --config-file configs/synthetic_demo.yaml
-    python tools/train_net.py --config-file configs/voc_scribble.yaml --num-gpus 4
-    python tools/train_net.py --config-file configs/voc_scribble.yaml --eval-only \
-        MODEL.WEIGHTS output/voc_scribble/model_final.pth
-    python tools/train_net.py --config-file configs/cityscapes_50clicks.yaml --num-gpus 8 \
-        --num-machines 2 --machine-rank 0 --dist-url tcp://HOST:PORT
-    python tools/train_net.py --config-file configs/synthetic_20clicks.yaml \
-        --register my_datasets.py DATASETS.TRAIN "('my_train',)" DATASETS.TEST "('my_val',)"
-
-``--num-gpus N`` starts N processes per machine (NCCL on GPUs; on a machine without CUDA,
-gloo on the CPU with plain BatchNorm). ``--register`` runs your registration code (a ``.py`` file
-or a module) in every process before the config is used. Before any process starts, the inputs
-are checked and the datasets' files scanned (``--skip-data-check`` skips the scan); a problem
-stops the run with exit status 2. Everything else is in agmm_d2.engine.
+The options are in ``--help``; the code is ``agmm_d2.cli.train_net`` (installed as ``agmm-train``).
 """
 import sys
 
-# agmm_d2 before detectron2: it silences the torch.jit warnings that detectron2's imports raise,
-# and registers the meta-architecture, the head and the built-in datasets.
-from agmm_d2.data import DatasetLayoutError  # isort: skip
-from agmm_d2.engine import (InputError, build_config, check_data, check_inputs,
-                            leave_worker_process, run_registrations, setup_run, train_or_evaluate)
-from detectron2.engine import default_argument_parser, launch
-
-
-def argument_parser():
-    parser = default_argument_parser(__doc__)
-    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
-                        help="dataset registration code to run in every process before the "
-                             "config is used (repeatable)")
-    parser.add_argument("--skip-data-check", action="store_true",
-                        help="do not scan the datasets' files before the run (they are scanned "
-                             "by default; the result is cached per file)")
-    return parser
-
-
-def main(args):
-    run_registrations(args.register)
-    cfg = setup_run(build_config(args.config_file, args.opts), args)
-    result = train_or_evaluate(cfg, eval_only=args.eval_only, resume=args.resume)
-    leave_worker_process()  # only after success: an error propagates with its traceback
-    return result
-
-
-def cli(argv=None) -> int:
-    """Parse ``argv``, check the inputs, then run ``main`` in 1 or more processes; returns the
-    exit status (2 with one message on bad input)."""
-    args = argument_parser().parse_args(argv)
-    try:
-        run_registrations(args.register)
-        cfg = build_config(args.config_file, args.opts)
-        notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume)
-        if not args.skip_data_check:
-            notes += check_data(cfg, eval_only=args.eval_only)
-        for note in notes:
-            print(f"train_net.py: warning: {note}", file=sys.stderr)
-        launch(main, args.num_gpus, num_machines=args.num_machines,
-               machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
-    except (InputError, DatasetLayoutError) as e:
-        print(f"train_net.py: error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
+from agmm_d2.cli.train_net import cli
 
 if __name__ == "__main__":
     sys.exit(cli())

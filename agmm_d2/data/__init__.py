@@ -1,9 +1,20 @@
 """Data: dataset registrations, sparse-label tools and the training mapper."""
 from . import datasets  # noqa: F401  registers the built-in datasets
-from .datasets import (CITYSCAPES_CLASSES, CITYSCAPES_COLORS, VOC_CLASSES, VOC_COLORS,
-                       DatasetLayoutError, datasets_root, load_sparse_sem_seg, register_all,
-                       register_cityscapes_clicks, register_cityscapes_dense,
-                       register_sparse_sem_seg, register_synthetic, register_voc_sparse)
+from .datasets import (
+                       CITYSCAPES_CLASSES,
+                       CITYSCAPES_COLORS,
+                       VOC_CLASSES,
+                       VOC_COLORS,
+                       DatasetLayoutError,
+                       datasets_root,
+                       load_sparse_sem_seg,
+                       register_all,
+                       register_cityscapes_clicks,
+                       register_cityscapes_dense,
+                       register_sparse_sem_seg,
+                       register_synthetic,
+                       register_voc_sparse,
+)
 from .sparse_mapper import SparseSemSegDatasetMapper, build_sparse_train_augmentation
 
 __all__ = ["CITYSCAPES_CLASSES", "CITYSCAPES_COLORS", "DatasetLayoutError",

@@ -1,4 +1,6 @@
-"""Read single-channel label PNGs as class ids and check their values, with errors naming the file."""
+"""Read single-channel label PNGs as class ids and check their values, with errors naming the
+file."""
+
 from typing import Iterable, List
 
 import numpy as np

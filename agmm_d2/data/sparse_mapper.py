@@ -12,9 +12,15 @@ from detectron2.config import configurable
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
-from .label_io import check_label_size, check_label_values, read_label
-from .transforms import (RandomBrightnessShift, RandomColorJitter, RandomCropWithPad,
-                         RandomGaussianBlur, RandomGrayscale, RandomLongSideRescale)
+from .label_io import check_label_size, check_label_values, present_classes, read_label
+from .transforms import (
+    RandomBrightnessShift,
+    RandomColorJitter,
+    RandomCropWithPad,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomLongSideRescale,
+)
 
 __all__ = ["SparseSemSegDatasetMapper", "build_sparse_train_augmentation"]
 
@@ -41,7 +47,9 @@ def build_sparse_train_augmentation(cfg) -> List[T.Augmentation]:
             T.RandomApply(RandomColorJitter(*color.JITTER), prob=color.JITTER_PROB),
             T.RandomApply(RandomGrayscale(), prob=color.GRAYSCALE_PROB),
             T.RandomApply(RandomGaussianBlur(tuple(color.BLUR_SIGMA)), prob=color.BLUR_PROB),
-            T.RandomApply(RandomBrightnessShift(color.BRIGHTNESS_SHIFT), prob=color.BRIGHTNESS_PROB),
+            T.RandomApply(
+                RandomBrightnessShift(color.BRIGHTNESS_SHIFT), prob=color.BRIGHTNESS_PROB
+            ),
         ]
     return augs
 
@@ -68,7 +76,7 @@ class SparseSemSegDatasetMapper:
     """
 
     @configurable
-    def __init__(self, is_train: bool = True, *, augmentations: List, image_format: str,
+    def __init__(self, *, augmentations: List, image_format: str,
                  num_classes: int, ignore_value: int = 255, unlabeled_value: int = 255):
         """
         Args:
@@ -84,7 +92,6 @@ class SparseSemSegDatasetMapper:
                              f"{num_classes} and {ignore_value}")
         if image_format not in ("RGB", "BGR"):
             raise ValueError(f"image_format={image_format!r}: expected 'RGB' or 'BGR'")
-        self.is_train = is_train
         self.augmentations = T.AugmentationList(augmentations)
         self.image_format = image_format
         self.num_classes = num_classes
@@ -95,7 +102,6 @@ class SparseSemSegDatasetMapper:
     @classmethod
     def from_config(cls, cfg, is_train: bool = True):
         return {
-            "is_train": is_train,
             # is_train=False gives the labels unaugmented, e.g. to inspect them.
             "augmentations": build_sparse_train_augmentation(cfg) if is_train else [],
             "image_format": cfg.INPUT.FORMAT,
@@ -119,8 +125,7 @@ class SparseSemSegDatasetMapper:
         return np.where(unannotated, self.ignore_value, label).astype(np.uint8)
 
     def _sparse_classes(self, target: np.ndarray) -> torch.Tensor:
-        present = np.unique(target)
-        present = present[present < self.num_classes]
+        present = [c for c in present_classes(target, (self.ignore_value,)) if c < self.num_classes]
         labels = torch.zeros(self.num_classes, dtype=torch.float32)
         labels[torch.as_tensor(present, dtype=torch.long)] = 1.0
         return labels

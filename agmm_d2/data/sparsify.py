@@ -11,6 +11,8 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
+from .label_io import present_classes
+
 UNLABELED = 255
 
 
@@ -20,7 +22,7 @@ def _annotatable(dense: np.ndarray, ignore: Iterable[int]) -> np.ndarray:
 
 def _regions(dense: np.ndarray, ignore: Iterable[int]):
     """Yield (class_id, (H, W) bool mask) for each 8-connected region of each class."""
-    for cls in np.unique(dense[_annotatable(dense, ignore)]):
+    for cls in present_classes(dense, ignore):
         labelled, n = ndimage.label(dense == cls, structure=np.ones((3, 3), bool))
         for i in range(1, n + 1):
             yield int(cls), labelled == i

@@ -6,21 +6,13 @@ from typing import List
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import build_model
 
-from ..config import RENAMED_VALUES
 from ..data.scan import default_cache_dir, scan_records
-from ..evaluation import OUT_OF_RANGE_CHOICES
-from ..modeling.agmm_loss import FEATURE_NORMS, GMM_TARGETS, PROTO_REDUCTIONS, VARIANCES
-from ..modeling.meta_arch import ABSENT_SOURCES
 from .checkpoint import load_weights, resume_checkpoint
-from .config import adapt_to_machine
 from .errors import InputError
-from .trainer import OPTIMIZERS
+from .setup import adapt_to_machine
 
-__all__ = ["check_data", "check_inputs", "check_output_dir", "check_registered", "check_weights"]
-
-_CHOICES = {"VARIANCE": VARIANCES, "PROTO_REDUCTION": PROTO_REDUCTIONS,
-            "ABSENT_FROM": ABSENT_SOURCES, "FEATURE_NORM": FEATURE_NORMS,
-            "GMM_TARGET": GMM_TARGETS}
+__all__ = ["build_model_on_cpu", "check_data", "check_inputs", "check_output_dir",
+           "check_registered", "check_weights"]
 
 
 def check_registered(name: str, what: str) -> None:
@@ -33,24 +25,11 @@ def check_registered(name: str, what: str) -> None:
 
 
 def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
-    """Raise InputError (or DatasetLayoutError) for options, datasets, class counts, the output
-    folder and weights that cannot work, before any process is started. Returns notes to show
-    (e.g. a resumption from an earlier checkpoint than the last)."""
+    """Raise InputError (or DatasetLayoutError) for datasets, class counts, the output folder and
+    weights that cannot work, before any process is started (the option values were checked by
+    ``build_config``). Returns notes to show (e.g. a resumption from an earlier checkpoint than
+    the last)."""
     agmm = cfg.MODEL.AGMM
-    for key, allowed in _CHOICES.items():
-        if agmm[key] not in allowed:
-            renamed = RENAMED_VALUES.get(key, {}).get(agmm[key])
-            hint = f" ({agmm[key]!r} is now called {renamed!r})" if renamed else ""
-            raise InputError(f"MODEL.AGMM.{key} is {agmm[key]!r}; expected one of {allowed}{hint}")
-    if not 0 <= agmm.GMM_CONFIDENCE < 1:
-        raise InputError(f"MODEL.AGMM.GMM_CONFIDENCE is {agmm.GMM_CONFIDENCE}; expected a value "
-                         "in [0, 1)")
-    if cfg.SOLVER.OPTIMIZER not in OPTIMIZERS:
-        raise InputError(f"SOLVER.OPTIMIZER is {cfg.SOLVER.OPTIMIZER!r}; expected one of "
-                         f"{OPTIMIZERS}")
-    if cfg.TEST.OUT_OF_RANGE_LABELS not in OUT_OF_RANGE_CHOICES:
-        raise InputError(f"TEST.OUT_OF_RANGE_LABELS is {cfg.TEST.OUT_OF_RANGE_LABELS!r}; "
-                         f"expected one of {OUT_OF_RANGE_CHOICES}")
     used = [("DATASETS.TEST", name) for name in cfg.DATASETS.TEST]
     if not eval_only:
         used = [("DATASETS.TRAIN", name) for name in cfg.DATASETS.TRAIN] + used
@@ -105,9 +84,18 @@ def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:
     if not os.path.isfile(weights):
         raise InputError(f"MODEL.WEIGHTS {weights!r}: no such file "
                          "(use MODEL.WEIGHTS \"\" to train from scratch)")
-    model = build_model(adapt_to_machine(cfg)[0])
-    load_weights(model, weights, expect_complete=eval_only)
+    load_weights(build_model_on_cpu(cfg), weights, expect_complete=eval_only)
     return []
+
+
+def build_model_on_cpu(cfg):
+    """The config's model built on the CPU, whatever MODEL.DEVICE says: the launching process
+    reads a checkpoint's keys and shapes against it without touching a GPU (no CUDA context
+    and no model on GPU 0 before ``launch`` starts the workers)."""
+    cfg = cfg.clone()
+    cfg.defrost()
+    cfg.MODEL.DEVICE = "cpu"
+    return build_model(adapt_to_machine(cfg)[0])
 
 
 def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:

@@ -1,12 +1,13 @@
 """The Trainer: detectron2's DefaultTrainer with what training from sparse labels needs."""
+import contextlib
 import logging
 import os
 import weakref
 
 import torch
 from detectron2.data import build_detection_train_loader
-from detectron2.engine import (AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase,
-                               create_ddp_model)
+from detectron2.engine import DefaultTrainer, create_ddp_model
+from detectron2.engine import defaults as d2_defaults
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
@@ -16,12 +17,26 @@ from ..evaluation import CheckedSemSegEvaluator, format_iou_table
 from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
 
-__all__ = ["OPTIMIZERS", "Trainer", "train_or_evaluate"]
-
-# SOLVER.OPTIMIZER
-OPTIMIZERS = ("SGD", "ADAMW")
+__all__ = ["Trainer", "train_or_evaluate"]
 
 logger = logging.getLogger(__name__)
+
+
+def _cpu_aware_create_ddp_model(model, **kwargs):
+    """detectron2's create_ddp_model, with device_ids=None for a module on the CPU."""
+    if next(model.parameters()).device.type == "cpu":
+        kwargs.setdefault("device_ids", None)
+    return create_ddp_model(model, **kwargs)
+
+
+@contextlib.contextmanager
+def _cpu_aware_ddp():
+    """Within: DefaultTrainer.__init__'s create_ddp_model is ``_cpu_aware_create_ddp_model``."""
+    d2_defaults.create_ddp_model = _cpu_aware_create_ddp_model
+    try:
+        yield
+    finally:
+        d2_defaults.create_ddp_model = create_ddp_model
 
 
 class Trainer(DefaultTrainer):
@@ -35,28 +50,20 @@ class Trainer(DefaultTrainer):
     show_progress = False
 
     def __init__(self, cfg):
-        # DefaultTrainer.__init__, except that a CPU model is wrapped without device ids:
-        # create_ddp_model passes device_ids=[local_rank], which DDP rejects for CPU modules.
-        TrainerBase.__init__(self)
-        cfg = self.auto_scale_workers(cfg, comm.get_world_size())
-        model = self.build_model(cfg)
-        optimizer = self.build_optimizer(cfg, model)
-        data_loader = self.build_train_loader(cfg)
-        on_cpu = next(model.parameters()).device.type == "cpu"
-        model = create_ddp_model(model, broadcast_buffers=False,
-                                 **({"device_ids": None} if on_cpu else {}))
-        self._trainer = (AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(
-            model, data_loader, optimizer)
-        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        # MODEL.WEIGHTS may hold only part of the model (an ImageNet backbone).
-        self.checkpointer = GuardedCheckpointer(model, cfg.OUTPUT_DIR, expect_complete=False,
-                                                trainer=weakref.proxy(self))
-        self.start_iter = 0
-        self.max_iter = cfg.SOLVER.MAX_ITER
-        self.cfg = cfg
-        self.register_hooks(self.build_hooks())
+        # DefaultTrainer.__init__ as it is, except for one call. detectron2 v0.6
+        # (detectron2/engine/defaults.py, DefaultTrainer.__init__) wraps the model with
+        # ``model = create_ddp_model(model, broadcast_buffers=False)``, and create_ddp_model
+        # passes device_ids=[local_rank], which DDP rejects for a CPU module. That call is routed
+        # through ``_cpu_aware_create_ddp_model`` while detectron2's __init__ runs.
+        with _cpu_aware_ddp():
+            super().__init__(cfg)
 
     def build_hooks(self):
+        # MODEL.WEIGHTS may hold only part of the model (an ImageNet backbone): DefaultTrainer's
+        # DetectionCheckpointer becomes the guarded one before the hooks that save with it exist.
+        self.checkpointer = GuardedCheckpointer(self.checkpointer.model, self.cfg.OUTPUT_DIR,
+                                                expect_complete=False,
+                                                trainer=weakref.proxy(self))
         hooks = super().build_hooks()
         if self.show_progress and comm.is_main_process():
             hooks.append(TrainingProgressBar())
@@ -96,9 +103,11 @@ class Trainer(DefaultTrainer):
         if cfg.SOLVER.OPTIMIZER == "ADAMW":
             return maybe_add_gradient_clipping(cfg, torch.optim.AdamW)(
                 params, lr=cfg.SOLVER.BASE_LR, weight_decay=cfg.SOLVER.WEIGHT_DECAY)
-        return maybe_add_gradient_clipping(cfg, torch.optim.SGD)(
-            params, lr=cfg.SOLVER.BASE_LR, momentum=cfg.SOLVER.MOMENTUM,
-            nesterov=cfg.SOLVER.NESTEROV, weight_decay=cfg.SOLVER.WEIGHT_DECAY)
+        if cfg.SOLVER.OPTIMIZER == "SGD":
+            return maybe_add_gradient_clipping(cfg, torch.optim.SGD)(
+                params, lr=cfg.SOLVER.BASE_LR, momentum=cfg.SOLVER.MOMENTUM,
+                nesterov=cfg.SOLVER.NESTEROV, weight_decay=cfg.SOLVER.WEIGHT_DECAY)
+        raise NotImplementedError(f"SOLVER.OPTIMIZER {cfg.SOLVER.OPTIMIZER!r}: no such optimizer")
 
     @classmethod
     def build_lr_scheduler(cls, cfg, optimizer):

@@ -2,8 +2,14 @@
 window, a NumPy-2-safe label loader, the IoU table)."""
 from .dense_labels import load_dense_label
 from .iou_table import format_iou_table
-from .sem_seg_evaluator import OUT_OF_RANGE_CHOICES, CheckedSemSegEvaluator
+from .sem_seg_evaluator import CheckedSemSegEvaluator
 from .test_time import SemSegInference, sliding_window, window_starts
 
-__all__ = ["CheckedSemSegEvaluator", "OUT_OF_RANGE_CHOICES", "SemSegInference", "format_iou_table", "load_dense_label", "sliding_window",
-           "window_starts"]
+__all__ = [
+    "CheckedSemSegEvaluator",
+    "SemSegInference",
+    "format_iou_table",
+    "load_dense_label",
+    "sliding_window",
+    "window_starts",
+]

@@ -8,12 +8,10 @@ from detectron2.evaluation import SemSegEvaluator
 from detectron2.utils.comm import all_gather, is_main_process
 from detectron2.utils.file_io import PathManager
 
+from ..config import check_choice
 from .dense_labels import load_dense_label
 
-__all__ = ["CheckedSemSegEvaluator", "OUT_OF_RANGE_CHOICES"]
-
-# TEST.OUT_OF_RANGE_LABELS
-OUT_OF_RANGE_CHOICES = ("error", "ignore")
+__all__ = ["CheckedSemSegEvaluator"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +28,7 @@ class CheckedSemSegEvaluator(SemSegEvaluator):
 
     def __init__(self, dataset_name, distributed=True, output_dir=None, *,
                  out_of_range: str = "error"):
-        if out_of_range not in OUT_OF_RANGE_CHOICES:
-            raise ValueError(f"TEST.OUT_OF_RANGE_LABELS={out_of_range!r}: expected one of "
-                             f"{OUT_OF_RANGE_CHOICES}")
+        check_choice("TEST.OUT_OF_RANGE_LABELS", out_of_range)
         super().__init__(dataset_name, distributed, output_dir,
                          sem_seg_loading_fn=self._load_checked)
         self._out_of_range = out_of_range

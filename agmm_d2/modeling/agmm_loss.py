@@ -19,24 +19,19 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
+from detectron2.config import configurable
 from torch import Tensor, nn
 
-from detectron2.config import configurable
-
-from ..config import RENAMED_VALUES
+from ..config import check_choice
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
 __all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AGMMLoss",
-           "GMM_TARGETS", "TERMS"]
+           "TERMS"]
 
 # Loss keys are "loss_" + term; the weights dict uses the bare names.
 TERMS = ("sem_seg", "absent", "proto", "gmm")
 # The terms that a warm-up ramps in; partial cross-entropy always has its full weight.
 AGMM_TERMS = ("absent", "proto", "gmm")
-VARIANCES = ("fixed", "adaptive")
-PROTO_REDUCTIONS = ("sum", "mean")
-FEATURE_NORMS = ("none", "rms")
-GMM_TARGETS = ("released", "normalized")
 
 
 def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
@@ -339,20 +334,14 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 
 def check_options(variance: str, proto_reduction: str, feature_norm: str,
                   gmm_target: str = "released", gmm_confidence: float = 0.0) -> None:
-    """Raise ValueError naming the option whose value is not one of its choices."""
-    if gmm_target not in GMM_TARGETS:
-        raise ValueError(f"gmm_target must be one of {GMM_TARGETS}, got {gmm_target!r}")
+    """Raise ValueError naming the option whose value is not one of its choices (the registry
+    ``agmm_d2.config.CHOICES``)."""
+    check_choice("MODEL.AGMM.GMM_TARGET", gmm_target, "gmm_target")
     if not 0 <= gmm_confidence < 1:
         raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
-    if variance not in VARIANCES:
-        raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    if proto_reduction not in PROTO_REDUCTIONS:
-        raise ValueError(f"proto_reduction must be one of {PROTO_REDUCTIONS}, "
-                         f"got {proto_reduction!r}")
-    if feature_norm not in FEATURE_NORMS:
-        renamed = RENAMED_VALUES["FEATURE_NORM"].get(feature_norm)
-        hint = f" ({feature_norm!r} is now called {renamed!r})" if renamed else ""
-        raise ValueError(f"feature_norm must be one of {FEATURE_NORMS}, got {feature_norm!r}{hint}")
+    check_choice("MODEL.AGMM.VARIANCE", variance, "variance")
+    check_choice("MODEL.AGMM.PROTO_REDUCTION", proto_reduction, "proto_reduction")
+    check_choice("MODEL.AGMM.FEATURE_NORM", feature_norm, "feature_norm")
 
 
 def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,
@@ -478,6 +467,15 @@ class AGMMLoss(nn.Module):
                            gmm_target=self.gmm_target, gmm_confidence=self.gmm_confidence,
                            weights=self.weights_at(iteration))
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
+
+    @torch.no_grad()
+    def response(self, features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
+                 class_presence: Tensor) -> Tensor:
+        """(B, K, H, W) the Gaussian-mixture response R that this loss supervises the unlabeled
+        pixels with, computed with its own options (``gmm_response``); shapes as in ``forward``."""
+        return gmm_response(features, logits, targets, valid, class_presence,
+                            ignore_value=self.ignore_value, variance=self.variance,
+                            feature_norm=self.feature_norm, gmm_target=self.gmm_target)
 
     def extra_repr(self) -> str:
         return (f"enabled={self.enabled}, ignore_value={self.ignore_value}, "

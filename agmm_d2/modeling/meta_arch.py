@@ -1,24 +1,19 @@
 """AGMMSemanticSegmentor: DeepLab backbone + DeepLabV3+ head, trained from sparse labels."""
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 import torch
 from detectron2.config import configurable
-from detectron2.modeling import (META_ARCH_REGISTRY, Backbone, build_backbone,
-                                 build_sem_seg_head)
+from detectron2.modeling import META_ARCH_REGISTRY, Backbone, build_backbone, build_sem_seg_head
 from detectron2.modeling.postprocessing import sem_seg_postprocess
 from detectron2.structures import ImageList
 from detectron2.utils.events import get_event_storage, has_event_storage
 from torch import Tensor, nn
 
-from ..config import RENAMED_VALUES
+from ..config import check_choice
 from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
 
-__all__ = ["AGMMSemanticSegmentor", "ABSENT_SOURCES"]
-
-# MODEL.AGMM.ABSENT_FROM: the key of the mapper's output that the loss takes as the classes
-# present in each image (c).
-ABSENT_SOURCES = ("sparse_classes", "image_classes")
+__all__ = ["AGMMSemanticSegmentor", "TrainingView"]
 
 
 @META_ARCH_REGISTRY.register()
@@ -57,11 +52,9 @@ class AGMMSemanticSegmentor(nn.Module):
         self.sem_seg_head = sem_seg_head
         self.criterion = criterion
         self.ignore_value = ignore_value
-        if absent_from not in ABSENT_SOURCES:
-            renamed = RENAMED_VALUES["ABSENT_FROM"].get(absent_from)
-            hint = f" ({absent_from!r} is now called {renamed!r})" if renamed else ""
-            raise ValueError(f"MODEL.AGMM.ABSENT_FROM={absent_from!r}: expected one of "
-                             f"{ABSENT_SOURCES}{hint}")
+        # MODEL.AGMM.ABSENT_FROM: the key of the mapper's output that the loss takes as the
+        # classes present in each image (c).
+        check_choice("MODEL.AGMM.ABSENT_FROM", absent_from)
         self.absent_from = absent_from
         self.test_time = test_time if test_time is not None else SemSegInference()
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
@@ -110,6 +103,14 @@ class AGMMSemanticSegmentor(nn.Module):
         """
         if not self.training:
             return self.inference(batched_inputs)
+        view = self.training_view(batched_inputs)
+        return self.criterion(view.features, view.logits, view.targets, view.valid,
+                              view.class_presence, iteration=_training_iteration())
+
+    def training_view(self, batched_inputs: List[dict]) -> "TrainingView":
+        """What the loss sees of a batch (dicts as in ``forward``'s training mode): the inputs
+        normalised and padded to one size, through the backbone and the head. Gradients flow
+        as in training; call it under ``torch.no_grad()`` for inspection."""
         # Batch padding is outside every image: its target is ignored and it is not valid.
         images = self._pad([self._normalize(x["image"]) for x in batched_inputs], 0.0)
         targets = self._pad([x["sparse_seg"].to(self.device) for x in batched_inputs],
@@ -118,8 +119,7 @@ class AGMMSemanticSegmentor(nn.Module):
         class_presence = torch.stack([self._class_presence(x).to(self.device)
                                       for x in batched_inputs])
         features, logits = self.sem_seg_head(self.backbone(images))
-        return self.criterion(features, logits, targets, valid.bool(), class_presence,
-                              iteration=_training_iteration())
+        return TrainingView(features, logits, targets, valid.bool(), class_presence)
 
     def _class_presence(self, x: dict) -> Tensor:
         """(K,) c, the classes the loss takes as present in the image of dict ``x``."""
@@ -153,6 +153,17 @@ class AGMMSemanticSegmentor(nn.Module):
             height, width = x.get("height", image.shape[-2]), x.get("width", image.shape[-1])
             results.append({"sem_seg": sem_seg_postprocess(probs, image.shape[-2:], height, width)})
         return results
+
+
+class TrainingView(NamedTuple):
+    """A training batch as the loss sees it (B images padded to H x W; C feature channels at
+    the decoder's h x w; K classes). The loss's arguments, in its order."""
+
+    features: Tensor  # (B, C, h, w) decoder features
+    logits: Tensor  # (B, K, H, W)
+    targets: Tensor  # (B, H, W) int64 sparse labels, ignore_value where not annotated or padding
+    valid: Tensor  # (B, H, W) bool, False on padding
+    class_presence: Tensor  # (B, K) float, the classes the loss takes as present (c)
 
 
 def _training_iteration() -> Optional[int]:

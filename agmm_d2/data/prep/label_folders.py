@@ -50,7 +50,8 @@ def link_alias(alias, target) -> Path:
 
 
 def dense_files(dense_dir, suffix: str = ".png") -> List[Tuple[str, Path]]:
-    """Sorted [(key, path)] of the label files under ``dense_dir``; key = relative path minus suffix."""
+    """Sorted [(key, path)] of the label files under ``dense_dir``; key = relative path minus
+    suffix."""
     dense_dir = Path(dense_dir)
     if not dense_dir.is_dir():
         raise FileNotFoundError(f"{dense_dir}: not a folder of *{suffix} label files")
@@ -64,7 +65,9 @@ def write_image_classes(folder, table: Dict[str, Sequence[int]]) -> Path:
     This is the file that ``register_sparse_sem_seg(..., image_classes="auto")`` reads next to
     the sparse labels: each image's complete image-level label.
     """
-    lines = [f"{json.dumps(str(k))}: {json.dumps([int(i) for i in table[k]])}" for k in sorted(table)]
+    lines = [
+        f"{json.dumps(str(k))}: {json.dumps([int(i) for i in table[k]])}" for k in sorted(table)
+    ]
     path = Path(folder) / IMAGE_CLASSES_FILE
     with atomic_write(path) as tmp:
         tmp.write_text("{\n" + ",\n".join(lines) + "\n}\n")

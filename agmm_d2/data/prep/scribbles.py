@@ -21,6 +21,12 @@ def make_scribbles(dense_dir, out_root, *, width: int = 3, min_pixels: int = 16,
     ignore = tuple(set(ignore) | {UNLABELED})
     out = Path(out_root) / f"scribbles_w{width}"
     return sparsify_folder(
-        dense_dir, out,
-        lambda key, dense: scribbles(dense, ignore=ignore, width=width, min_region_pixels=min_pixels),
-        suffix=suffix, ignore=ignore, overwrite=overwrite)
+        dense_dir,
+        out,
+        lambda key, dense: scribbles(
+            dense, ignore=ignore, width=width, min_region_pixels=min_pixels
+        ),
+        suffix=suffix,
+        ignore=ignore,
+        overwrite=overwrite,
+    )

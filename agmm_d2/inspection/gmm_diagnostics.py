@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """What the Gaussian-mixture response R teaches, measured on a trained model's training images.
 
-    python benchmarks/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
+    python tools/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
         --weights output/real_photos/agmm__released_20_clicks_seed0/model_final.pth --images 100
 
 For each training image (whole image, no augmentation) with its sparse label, against its dense
@@ -29,7 +28,6 @@ from agmm_d2.data import SparseSemSegDatasetMapper
 from agmm_d2.data.label_io import read_label
 from agmm_d2.engine import adapt_to_machine, build_config
 from agmm_d2.engine.checkpoint import load_weights
-from agmm_d2.modeling.agmm_loss import agmm_loss, gmm_response
 
 
 @torch.no_grad()
@@ -37,7 +35,6 @@ def response_accuracy(cfg, model, records, num_classes):
     """Counts over unlabeled, non-void pixels: R right, P right, pixels, per class; confusion
     matrices (true, predicted) of argmax R and argmax P; R overlap."""
     mapper = SparseSemSegDatasetMapper(cfg, is_train=False)
-    agmm = cfg.MODEL.AGMM
     stats = {k: np.zeros(num_classes, np.int64) for k in ("pixels", "r_right", "p_right",
                                                             "in_sparse")}
     confusion = {k: np.zeros((num_classes, num_classes), np.int64) for k in ("r", "p")}
@@ -46,15 +43,11 @@ def response_accuracy(cfg, model, records, num_classes):
         x = mapper(record)
         dense = torch.as_tensor(read_label(record["sem_seg_file_name"]).astype(np.int64))
         h, w = dense.shape
-        images = model._pad([model._normalize(x["image"])], 0.0)
-        targets = model._pad([x["sparse_seg"]], model.ignore_value)
-        valid = model._pad([x["valid"].to(torch.uint8)], 0).bool()
-        features, logits = model.sem_seg_head(model.backbone(images))
-        presence = x["sparse_classes"][None]
-        r = gmm_response(features, logits, targets, valid, presence,
-                         ignore_value=model.ignore_value, variance=agmm.VARIANCE,
-                         feature_norm=agmm.FEATURE_NORM, gmm_target=agmm.GMM_TARGET)[0, :, :h, :w]
-        p = logits[0, :, :h, :w]
+        x.setdefault(model.absent_from, x["sparse_classes"])
+        view = model.training_view([x])
+        r = model.criterion.response(*view)[0, :, :h, :w].cpu()
+        p = view.logits[0, :, :h, :w].cpu()
+        presence = x["sparse_classes"][None]  # R is compared among the classes the label touches
         unlabeled = (x["sparse_seg"] == model.ignore_value) & (dense < num_classes)
         present = presence[0].bool()
         r_pred = r.masked_fill(~present[:, None, None], -1).argmax(0)
@@ -76,15 +69,10 @@ def term_gradients(cfg, model, records):
     mapper = SparseSemSegDatasetMapper(cfg, is_train=True)
     batch = [mapper(r) for r in records]
     model.train()
-    images = model._pad([model._normalize(x["image"]) for x in batch], 0.0)
-    targets = model._pad([x["sparse_seg"] for x in batch], model.ignore_value)
-    valid = model._pad([x["valid"].to(torch.uint8) for x in batch], 0).bool()
-    presence = torch.stack([x[model.absent_from] for x in batch])
-    features, logits = model.sem_seg_head(model.backbone(images))
-    agmm = cfg.MODEL.AGMM
-    losses = agmm_loss(features, logits, targets, valid, presence, variance=agmm.VARIANCE,
-                       proto_reduction=agmm.PROTO_REDUCTION, feature_norm=agmm.FEATURE_NORM,
-                       gmm_target=agmm.GMM_TARGET)
+    view = model.training_view(batch)
+    # The loss as training computes it (its options, weights and GMM_CONFIDENCE; after warm-up).
+    losses = model.criterion(*view)
+    features = view.features
     norms = {}
     for key, loss in losses.items():
         if loss.requires_grad:
@@ -156,6 +144,3 @@ def markdown(report, classes) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    main()

@@ -11,9 +11,9 @@ from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 from PIL import Image
 
+from ..engine.checkpoint import load_weights
+from ..engine.errors import InputError
 from ..utils.atomic import atomic_write
-from .checkpoint import load_weights
-from .errors import InputError
 
 __all__ = ["BatchPredictor", "PredictionReport", "class_palette", "find_images", "output_names",
            "save_png"]

@@ -1,6 +1,6 @@
 """The Python API: training, evaluation, prediction and panels, each a call of a few words.
 
-    from agmm_d2.engine import build_config, draw_panels, evaluate, predict_folder, train
+    from agmm_d2.api import build_config, draw_panels, evaluate, predict_folder, train
     cfg = build_config("configs/synthetic_20clicks.yaml",
                        {"DATASETS.TRAIN": ("my_train",), "DATASETS.TEST": ("my_val",)})
     results = train(cfg)                     # one process here; num_processes=2 for two
@@ -31,20 +31,25 @@ from detectron2.modeling import build_model
 from detectron2.utils import comm
 from tqdm import tqdm
 
-from ..utils.panels import PanelMaker
-from .checkpoint import load_weights
-from .checks import check_data, check_inputs, check_registered
-from .config import adapt_to_machine
-from .errors import InputError
-from .launch import leave_worker_process
-from .predictor import (BatchPredictor, PredictionReport, class_palette, find_images,
-                        output_names, save_png)
-from .progress import follow_log
-from .registration import DatasetSnapshot, run_registrations
-from .setup import setup_run
-from .trainer import Trainer, train_or_evaluate
+from ..engine.checkpoint import load_weights
+from ..engine.checks import check_data, check_inputs, check_registered
+from ..engine.errors import InputError
+from ..engine.launch import leave_worker_process
+from ..engine.progress import follow_log
+from ..engine.registration import DatasetSnapshot, run_registrations
+from ..engine.setup import adapt_to_machine, build_config, setup_run
+from ..engine.trainer import Trainer, train_or_evaluate
+from ..inspection.panels import PanelMaker
+from ..predict.predictor import (
+    BatchPredictor,
+    PredictionReport,
+    class_palette,
+    find_images,
+    output_names,
+    save_png,
+)
 
-__all__ = ["draw_panels", "evaluate", "predict_folder", "resolve_weights", "train"]
+__all__ = ["build_config", "draw_panels", "evaluate", "predict_folder", "resolve_weights", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +233,7 @@ def draw_panels(cfg, dataset: Optional[str] = None, indices: Sequence[int] = (0,
                 classes: Sequence[str] = ()) -> List[np.ndarray]:
     """Panels (image, sparse labels, dense labels, prediction, GMM response R of ``classes``)
     of the images at ``indices`` of ``dataset`` (default: ``DATASETS.TRAIN[0]``), as (H, W, 3)
-    uint8 RGB arrays; see ``agmm_d2.utils.panels``."""
+    uint8 RGB arrays; see ``agmm_d2.inspection.panels``."""
     dataset = dataset or cfg.DATASETS.TRAIN[0]
     check_registered(dataset, "dataset")
     records = DatasetCatalog.get(dataset)

@@ -8,9 +8,8 @@ import torch
 from detectron2.data import MetadataCatalog
 from detectron2.utils.visualizer import Visualizer
 
-from ..data.label_io import read_label
+from ..data.label_io import present_classes, read_label
 from ..data.sparse_mapper import SparseSemSegDatasetMapper
-from ..modeling.agmm_loss import gmm_response
 
 __all__ = ["PanelMaker"]
 
@@ -71,16 +70,9 @@ class PanelMaker:
         image = x["image"].permute(1, 2, 0).numpy()
         rgb = image[..., ::-1] if self.cfg.INPUT.FORMAT == "BGR" else image
         height, width = rgb.shape[:2]
-        images = model._pad([model._normalize(x["image"])], 0.0)
-        targets = model._pad([x["sparse_seg"].to(model.device)], model.ignore_value)
-        valid = model._pad([x["valid"].to(model.device, torch.uint8)], 0).bool()
-        features, logits = model.sem_seg_head(model.backbone(images))
-        agmm = self.cfg.MODEL.AGMM
-        presence = x.get(model.absent_from, x["sparse_classes"])[None].to(model.device)
-        response = gmm_response(features, logits, targets, valid, presence,
-                                ignore_value=model.ignore_value, variance=agmm.VARIANCE,
-                                feature_norm=agmm.FEATURE_NORM,
-                                gmm_target=agmm.GMM_TARGET)[0, :, :height, :width]
+        # Without image-level labels, R is drawn for the classes of the sparse label.
+        x.setdefault(model.absent_from, x["sparse_classes"])
+        response = model.criterion.response(*model.training_view([x]))[0, :, :height, :width]
         prediction = model([{"image": x["image"], "height": height, "width": width}])[0]
         sparse = x["sparse_seg"].numpy()
 
@@ -90,7 +82,7 @@ class PanelMaker:
                                               self.metadata), "dense"))
         pred = prediction["sem_seg"].argmax(0).cpu().numpy()
         tiles.append(_titled(_draw_labels(rgb, pred, self.metadata), "prediction"))
-        classes = self.classes or [int(k) for k in np.unique(sparse[sparse != model.ignore_value])]
+        classes = self.classes or present_classes(sparse, (model.ignore_value,))
         for k in classes[: len(self.classes) or DEFAULT_RESPONSE_TILES]:
             tiles.append(_titled(_heat(rgb, response[k].cpu().numpy()), f"R {self.class_names[k]}"))
         gap = np.full((tiles[0].shape[0], 4, 3), 255, np.uint8)

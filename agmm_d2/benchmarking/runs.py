@@ -11,8 +11,8 @@ import os
 import re
 import subprocess
 import time
-from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -57,8 +57,14 @@ def time_summary(run_dirs: Sequence[Path]) -> str:
             "time from the first start to the last end")
 
 
-def train(run_dir: Path, command: Sequence[str], config: str, overrides: Sequence[str],
-          threads: int = 1, cwd: Optional[Path] = None) -> float:
+def train_in_subprocess(
+    run_dir: Path,
+    command: Sequence[str],
+    config: str,
+    overrides: Sequence[str],
+    threads: int = 1,
+    cwd: Optional[Path] = None,
+) -> float:
     """Train and evaluate one run; its mIoU.
 
     Args:
@@ -87,9 +93,9 @@ Run = Tuple[str, str, str, List[str]]
 
 def run_all(runs: Sequence[Run], output: Path, command: Sequence[str], *,
             cwd: Optional[Path] = None, jobs: int = 2, threads: int = 1,
-            train_fn: Callable = train) -> List[float]:
+            train_fn: Callable = train_in_subprocess) -> List[float]:
     """mIoU of every run, in order; ``jobs`` at once, each with ``threads`` torch threads;
-    ``command`` and ``cwd`` as in ``train``.
+    ``command`` and ``cwd`` as in ``train_in_subprocess``.
 
     On a 2-core CPU two single-threaded runs finish sooner than one two-threaded run after the
     other: the model's many small ops keep two threads waiting on each other.

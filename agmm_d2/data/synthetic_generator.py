@@ -51,7 +51,9 @@ def _pattern(cls: int, size: int, rng: np.random.Generator) -> np.ndarray:
         p = (np.sin(2 * np.pi * f * u + phase) * np.sin(2 * np.pi * f * v) > 0).astype(np.float32)
     elif cls == 3:  # dots on a lattice
         f = rng.uniform(0.12, 0.18)
-        p = ((np.cos(2 * np.pi * f * u + phase) + np.cos(2 * np.pi * f * v)) > 1.2).astype(np.float32)
+        p = ((np.cos(2 * np.pi * f * u + phase) + np.cos(2 * np.pi * f * v)) > 1.2).astype(
+            np.float32
+        )
     elif cls == 4:  # fine grain
         p = rng.uniform(0, 1, (size, size))
     else:  # wavy lines

@@ -1,0 +1,47 @@
+"""Turn any folder of dense label PNGs into simulated scribbles.
+
+Each connected region of each class gets a thin line along its skeleton (``--width`` px,
+inside the region); regions under ``--min-pixels`` get none; values in ``--ignore`` never get
+one and are left out of ``image_classes.json`` (the classes of each dense label, the
+image-level labels that ``MODEL.AGMM.ABSENT_FROM image_classes`` uses). The output folder says
+how it was made (``scribbles_w3``) and mirrors the input's sub-folders and file names. The
+result is deterministic. The same from Python: ``agmm_d2.data.prep.make_scribbles``.
+
+    python datasets_prep/make_scribbles.py --dense data/masks --out-root data --width 3
+"""
+import json
+from pathlib import Path
+
+from agmm_d2.data.prep import make_scribbles, parse_ignore
+from agmm_d2.utils.cli import tool_parser
+
+
+def main(argv=None) -> int:
+    parser = tool_parser(__doc__)
+    parser.add_argument(
+        "--dense", type=Path, required=True, help="folder of dense label PNGs (class ids)"
+    )
+    parser.add_argument(
+        "--out-root", type=Path, required=True, help="where the output folder is made"
+    )
+    parser.add_argument("--width", type=int, default=3, help="line width in pixels (default 3)")
+    parser.add_argument(
+        "--min-pixels", type=int, default=16, help="skip smaller regions (default 16)"
+    )
+    parser.add_argument(
+        "--ignore",
+        default="255",
+        help="comma-separated void values: never scribbled, left out of "
+        "image_classes.json (default 255)",
+    )
+    parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output folder"
+    )
+    args = parser.parse_args(argv)
+    out = make_scribbles(args.dense, args.out_root, width=args.width, min_pixels=args.min_pixels,
+                         ignore=parse_ignore(args.ignore), suffix=args.suffix,
+                         overwrite=args.overwrite)
+    print(json.dumps({"folder": str(out)}))
+    return 0
+

@@ -1,0 +1,65 @@
+"""Look at what the model sees: image, sparse labels, dense labels, prediction, and the
+Gaussian-mixture response that AGMM supervises the unlabeled pixels with.
+
+    python tools/visualize.py --config-file configs/synthetic_demo.yaml \
+        --dataset synthetic_point_train --num 4 --output vis/ \
+        MODEL.WEIGHTS output/synthetic_demo/model_final.pth
+
+Writes one PNG panel per image, ``<output>/<image_id>.png``: a row of tiles of the image's own
+size. Label maps are drawn with detectron2's ``Visualizer`` in the dataset's ``stuff_colors``;
+each response tile shows R for one class (``--classes``; default: the classes of the image's
+sparse label, at most 3) as a heat map over the image. The same from Python:
+``agmm_d2.api.draw_panels``.
+"""
+import argparse
+import os
+from pathlib import Path
+
+from detectron2.data import DatasetCatalog
+
+from agmm_d2.api import draw_panels
+from agmm_d2.data import DatasetLayoutError
+from agmm_d2.engine import InputError, build_config, check_registered, setup_console_logging
+from agmm_d2.predict import save_png
+from agmm_d2.utils.cli import exit_status_of
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config-file", required=True, metavar="FILE")
+    parser.add_argument("--dataset", default=None,
+                        help="registered dataset with sparse labels (default: DATASETS.TRAIN[0])")
+    parser.add_argument("--num", type=int, default=4, help="number of images (from the start)")
+    parser.add_argument("--indices", type=int, nargs="*", default=None,
+                        help="indices of the images in the dataset (overrides --num)")
+    parser.add_argument("--classes", default="",
+                        help="comma-separated class names whose response to draw")
+    parser.add_argument("--output", required=True, help="folder for the PNG panels")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
+                        help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
+    return parser.parse_args(argv)
+
+
+def run(args) -> int:
+    setup_console_logging()
+    cfg = build_config(args.config_file, args.opts)
+    weights = cfg.MODEL.WEIGHTS
+    if not weights or ("://" not in weights and not os.path.isfile(weights)):
+        raise InputError(f"MODEL.WEIGHTS {weights!r}: no such file; give a trained model")
+    dataset = args.dataset or cfg.DATASETS.TRAIN[0]
+    check_registered(dataset, "--dataset")
+    records = DatasetCatalog.get(dataset)
+    indices = args.indices if args.indices else range(min(args.num, len(records)))
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    panels = draw_panels(cfg, dataset, list(indices), weights, classes)
+    out = Path(args.output)
+    for i, panel in zip(indices, panels):
+        name = str(records[i].get("image_id", i)).replace(os.sep, "_")
+        save_png(panel, out / f"{name}.png")
+        print(f"visualize.py: wrote {out / f'{name}.png'}")
+    return 0
+
+
+def main(argv=None) -> int:
+    return exit_status_of("visualize.py", run, parse_args(argv), (InputError, DatasetLayoutError))
+

@@ -1,0 +1,146 @@
+"""Cityscapes: gtFine train ids from label ids, and N random clicks per training image.
+
+``trainids`` writes ``<frame>_gtFine_labelTrainIds.png`` next to each ``*_gtFine_labelIds.png``
+(cityscapesscripts' label table maps the ids; cityscapesscripts' own createTrainIdLabelImgs
+does the same from the polygon JSON files, which this tool does not need).
+``clicks`` writes ``<N>clicks_seed<S>/<split>/<city>/<frame>_leftImg8bit.png``: N pixels drawn
+uniformly among the pixels of the 19 classes, each labelled with its train id, 255 elsewhere.
+Each image's clicks depend only on the seed and its name. ``<split>/image_classes.json`` lists
+each frame's train ids (255 excluded): complete image-level labels, which the registration
+reads for ``MODEL.AGMM.ABSENT_FROM image_classes``. ``--alias`` also links ``<N>clicks`` (the
+name the built-in datasets read) to that folder.
+
+    python datasets_prep/cityscapes_clicks.py trainids --root datasets/cityscapes
+    python datasets_prep/cityscapes_clicks.py clicks --root datasets/cityscapes \\
+        --clicks 20 50 100 --alias
+"""
+import json
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
+
+from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder
+from agmm_d2.data.label_io import present_classes, read_label
+from agmm_d2.data.sparsify import random_clicks
+from agmm_d2.utils.atomic import atomic_write
+from agmm_d2.utils.cli import tool_parser
+
+from .label_folders import (
+    dense_files,
+    link_alias,
+    per_file_rng,
+    write_image_classes,
+    write_label_png,
+)
+
+LABEL_ID_SUFFIX = "_gtFine_labelIds.png"
+IGNORE = 255
+
+
+def _id_to_train_id() -> np.ndarray:
+    """(256,) uint8 lookup: official label id -> train id, 255 for ids not trained on."""
+    table = np.full(256, IGNORE, np.uint8)
+    for label in CITYSCAPES_LABELS:
+        if 0 <= label.id < 256:
+            table[label.id] = label.trainId if 0 <= label.trainId < IGNORE else IGNORE
+    return table
+
+
+ID_TO_TRAIN_ID = _id_to_train_id()
+
+
+def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
+    """(H, W) official Cityscapes label ids -> (H, W) uint8 train ids 0..18 and 255."""
+    return ID_TO_TRAIN_ID[np.asarray(label_ids, np.int64).clip(0, 255)]
+
+
+def make_train_ids(root, split: str = "train", out_root=None) -> int:
+    """Write ``*_gtFine_labelTrainIds.png`` for every ``*_gtFine_labelIds.png`` of ``split``.
+
+    Reads ``<root>/gtFine/<split>``, writes under ``<out_root or root>/gtFine/<split>``.
+    Returns the number of files written.
+    """
+    out_root = Path(out_root or root)
+    files = dense_files(Path(root) / "gtFine" / split, LABEL_ID_SUFFIX)
+    if not files:
+        raise FileNotFoundError(f"{Path(root) / 'gtFine' / split}: no *{LABEL_ID_SUFFIX} file")
+    for key, path in files:
+        train_ids = label_ids_to_train_ids(read_label(path))
+        write_label_png(out_root / "gtFine" / split / f"{key}{TRAIN_ID_SUFFIX}", train_ids)
+    return len(files)
+
+
+def _train_ids(gt_dir: Path, key: str) -> np.ndarray:
+    """Train ids of frame ``key``: its labelTrainIds file, else converted from its labelIds."""
+    path = gt_dir / f"{key}{TRAIN_ID_SUFFIX}"
+    if path.is_file():
+        return read_label(path)
+    return label_ids_to_train_ids(read_label(gt_dir / f"{key}{LABEL_ID_SUFFIX}"))
+
+
+def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out_root=None, *,
+                alias: bool = False, overwrite: bool = False) -> Dict[str, object]:
+    """Write ``<out_root or root>/<clicks>clicks_seed<seed>/<split>/`` for every frame.
+
+    The split folder also gets ``image_classes.json``: each frame's train ids, 255 excluded.
+    Returns {"folder": output folder, "images": count, "clicks": total clicks written}.
+    """
+    if clicks < 1:
+        raise ValueError(f"--clicks {clicks}: expected at least 1 click per image")
+    out_root = Path(out_root or root)
+    gt_dir = Path(root) / "gtFine" / split
+    keys = sorted({k for suffix in (LABEL_ID_SUFFIX, TRAIN_ID_SUFFIX)
+                   for k, _ in dense_files(gt_dir, suffix)})
+    if not keys:
+        raise FileNotFoundError(f"{gt_dir}: no *{TRAIN_ID_SUFFIX} or *{LABEL_ID_SUFFIX} file")
+    out = out_root / clicks_folder(clicks, seed)
+    total, image_classes = 0, {}
+    with atomic_write(out / split, folder=True, overwrite=overwrite) as tmp:
+        for key in keys:
+            train_ids = _train_ids(gt_dir, key)
+            sparse = random_clicks(train_ids, clicks, per_file_rng(seed, key), ignore=(IGNORE,))
+            total += int((sparse != IGNORE).sum())
+            write_label_png(tmp / f"{key}{IMAGE_SUFFIX}", sparse)
+            image_classes[key] = present_classes(train_ids, (IGNORE,))
+        write_image_classes(tmp, image_classes)
+    if alias:
+        link_alias(out_root / clicks_folder(clicks), out)
+    return {"folder": str(out), "images": len(keys), "clicks": total}
+
+
+def main(argv=None):
+    parser = tool_parser(__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("trainids", help="gtFine labelIds -> labelTrainIds")
+    p.add_argument(
+        "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
+    )
+    p.add_argument("--splits", nargs="+", default=["train", "val"])
+    p.add_argument("--out-root", type=Path, help="write here instead of --root")
+    p = sub.add_parser("clicks", help="N random clicks per image from the train ids")
+    p.add_argument(
+        "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
+    )
+    p.add_argument("--clicks", type=int, nargs="+", default=[20, 50, 100], help="clicks per image")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", default="train")
+    p.add_argument("--out-root", type=Path, help="write here instead of --root")
+    p.add_argument("--alias", action="store_true", help="also link <N>clicks -> <N>clicks_seed<S>")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the split in an existing output folder"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "trainids":
+        for split in args.splits:
+            print(
+                json.dumps(
+                    {"split": split, "written": make_train_ids(args.root, split, args.out_root)}
+                )
+            )
+    else:
+        for n in args.clicks:
+            print(json.dumps(make_clicks(args.root, n, args.seed, args.split, args.out_root,
+                                         alias=args.alias, overwrite=args.overwrite)))
+

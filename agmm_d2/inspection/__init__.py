@@ -1,0 +1,1 @@
+"""Model inspection: what a trained model sees and responds (panels, GMM diagnostics)."""

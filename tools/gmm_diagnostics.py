@@ -1,0 +1,11 @@
+#!/usr/bin/env python
+"""What the Gaussian-mixture response R teaches, measured on a trained model's training images.
+
+The options are in ``--help``; the code is ``agmm_d2.inspection.gmm_diagnostics``.
+"""
+import sys
+
+from agmm_d2.inspection.gmm_diagnostics import main
+
+if __name__ == "__main__":
+    sys.exit(main())
