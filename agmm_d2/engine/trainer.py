@@ -5,14 +5,14 @@ import weakref
 
 import torch
 from detectron2.data import build_detection_train_loader
-from detectron2.engine import (AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase,
-                               create_ddp_model)
+from detectron2.engine import DefaultTrainer, TrainerBase, create_ddp_model
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
 
 from ..data.sparse_mapper import SparseSemSegDatasetMapper
 from ..evaluation import CheckedSemSegEvaluator, format_iou_table
+from .amp import build_step_trainer
 from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
 
@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 class Trainer(DefaultTrainer):
     """DefaultTrainer with the sparse-label mapper, a checked SemSegEvaluator, a head lr
-    multiplier, the poly schedule, a guarded checkpointer, and DistributedDataParallel on the CPU.
+    multiplier, the poly schedule, a guarded checkpointer, DistributedDataParallel on the CPU,
+    and mixed precision on the CPU too (``agmm_d2.engine.amp``).
 
     ``show_progress`` (a class attribute, False here) adds progress bars of training and
     evaluation in the main process: the Python API sets it, the command line keeps the log.
@@ -45,8 +46,8 @@ class Trainer(DefaultTrainer):
         on_cpu = next(model.parameters()).device.type == "cpu"
         model = create_ddp_model(model, broadcast_buffers=False,
                                  **({"device_ids": None} if on_cpu else {}))
-        self._trainer = (AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(
-            model, data_loader, optimizer)
+        # SOLVER.AMP.ENABLED: float16 + grad scaler on CUDA, bfloat16 autocast on the CPU.
+        self._trainer = build_step_trainer(cfg, model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         # MODEL.WEIGHTS may hold only part of the model (an ImageNet backbone).
         self.checkpointer = GuardedCheckpointer(model, cfg.OUTPUT_DIR, expect_complete=False,
