@@ -1,6 +1,7 @@
 """agmm_d2: sparsely annotated semantic segmentation with Adaptive Gaussian Mixtures.
 
-Importing the package registers its meta-architecture and its built-in datasets.
+Importing the package registers its meta-architecture and its built-in datasets (where
+detectron2 is installed; without it, only the runner of exported models is usable).
 """
 import warnings
 
@@ -8,8 +9,15 @@ import warnings
 # on each. The warning is about detectron2's code, not the user's: keep the console readable.
 warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
 
-from . import data  # noqa: F401  registers the built-in datasets
-from . import modeling  # noqa: F401  registers the meta-architecture and the head
-from .config import add_agmm_config
+try:
+    import detectron2  # noqa: F401
+except ImportError:
+    # Where detectron2 is not installed, only the exported-model runner (agmm_d2.predict.exported)
+    # and the small helpers it uses are importable.
+    __all__ = []
+else:
+    from . import data  # noqa: F401  registers the built-in datasets
+    from . import modeling  # noqa: F401  registers the meta-architecture and the head
+    from .config import add_agmm_config
 
-__all__ = ["add_agmm_config"]
+    __all__ = ["add_agmm_config"]
