@@ -31,6 +31,7 @@ from detectron2.modeling import build_model
 from detectron2.utils import comm
 from tqdm import tqdm
 
+from ..predict.files import check_output_folder
 from ..utils.panels import PanelMaker
 from .checkpoint import load_weights
 from .checks import check_data, check_inputs, check_registered
@@ -190,11 +191,7 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
     inputs = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
     cfg, _ = adapt_to_machine(_with_weights(cfg, resolve_weights(cfg, weights)))
     out = Path(output)
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"--output {out}: the folder is not empty; pass --overwrite to write "
-                         "into it (files of the same name are replaced)")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--output {out}: exists and is not a folder")
+    check_output_folder(out, overwrite)
     files = find_images(inputs)
     if not files:
         raise InputError(f"--input {inputs}: no files found")

@@ -31,7 +31,7 @@ TRACE_CHECK_ATOL = 1e-5
 
 def export_model(cfg, fmt: str, method: str, output_dir) -> Path:
     """Export ``cfg.MODEL.WEIGHTS`` (built from ``cfg``, on the CPU) as ``output_dir/model.ts``
-    or ``model.onnx`` and write ``model.json`` beside it; returns the model file's path.
+    or ``model.onnx`` and its sidecar ``model.ts.json`` / ``model.onnx.json``; returns the model file's path.
 
     Raises InputError for an unknown format or method, and for scripting, which detectron2's
     ResNet backbone does not support.
@@ -40,6 +40,8 @@ def export_model(cfg, fmt: str, method: str, output_dir) -> Path:
         raise InputError(f"--format {fmt!r}: expected one of {tuple(FORMATS)}")
     if method not in EXPORT_METHODS:
         raise InputError(f"--export-method {method!r}: expected one of {EXPORT_METHODS}")
+    if fmt == "onnx":
+        _require_onnx()
     cfg = _on_cpu(cfg)
     module = ImageToProbabilities(load_weights(build_model(cfg), cfg.MODEL.WEIGHTS)).eval()
     divisor = module.segmentor.size_divisibility
@@ -57,6 +59,13 @@ def export_model(cfg, fmt: str, method: str, output_dir) -> Path:
         tmp.write_text(export_info(cfg, fmt, method, path.name, divisor).to_json())
     logger.info("Exported %s (%s) to %s", fmt, method, path)
     return path
+
+
+def _require_onnx() -> None:
+    try:
+        import onnx  # noqa: F401  torch.onnx.export writes through it
+    except ImportError:
+        raise InputError('--format onnx needs the onnx package: pip install -e ".[export]"') from None
 
 
 def _on_cpu(cfg):

@@ -79,5 +79,7 @@ class ExportInfo:
 
 
 def sidecar_path(model_file) -> Path:
-    """``model.onnx`` -> ``model.json``: the sidecar of an exported file."""
-    return Path(model_file).with_suffix(SIDECAR_SUFFIX)
+    """``model.onnx`` -> ``model.onnx.json``: the sidecar of an exported file (one per file, so
+    a TorchScript and an ONNX export can share a folder)."""
+    path = Path(model_file)
+    return path.with_name(path.name + SIDECAR_SUFFIX)
