@@ -6,6 +6,7 @@ divisibility from the input's shape, so the traced graph is checked at a second 
 file is written. Test-time augmentation and the sliding window are not exported.
 """
 import logging
+import warnings
 from pathlib import Path
 
 import torch
@@ -89,7 +90,11 @@ def _compile(module: ImageToProbabilities, example: torch.Tensor, method: str):
             raise InputError("--export-method scripting: this model cannot be scripted "
                              f"({str(e).strip().splitlines()[0]}); use --export-method tracing, "
                              "which keeps height and width dynamic") from None
-    traced = torch.jit.trace(module, example, check_trace=False)
+    with warnings.catch_warnings():
+        # The tracer warns where a shape becomes a Python number; the check below is what
+        # tells whether the graph still follows the input's size.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, example, check_trace=False)
     other = example_image(example.shape[2] + 23, example.shape[3] - 11)
     difference = float((traced(other) - module(other)).abs().max())
     if difference > TRACE_CHECK_ATOL:
@@ -99,11 +104,15 @@ def _compile(module: ImageToProbabilities, example: torch.Tensor, method: str):
 
 
 def _export_onnx(traced, example: torch.Tensor, path: Path) -> None:
-    # The TorchScript-based exporter: it needs no onnxscript and keeps H and W symbolic.
-    torch.onnx.export(traced, (example,), str(path), dynamo=False, opset_version=ONNX_OPSET,
-                      input_names=["image"], output_names=["probabilities"],
-                      dynamic_axes={"image": {2: "height", 3: "width"},
-                                    "probabilities": {2: "height", 3: "width"}})
+    # The TorchScript-based exporter (dynamo=False): it needs no onnxscript, exports the traced
+    # graph as it is, and keeps H and W symbolic; it warns that it is not the default.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message="no signature found", category=UserWarning)
+        torch.onnx.export(traced, (example,), str(path), dynamo=False, opset_version=ONNX_OPSET,
+                          input_names=["image"], output_names=["probabilities"],
+                          dynamic_axes={"image": {2: "height", 3: "width"},
+                                        "probabilities": {2: "height", 3: "width"}})
 
 
 def export_info(cfg, fmt: str, method: str, model_file: str, divisor: int) -> ExportInfo:

@@ -1,0 +1,1 @@
+"""Measurements shared by the scripts of benchmarks/."""
