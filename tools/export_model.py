@@ -17,7 +17,7 @@ refused with the reason. The ONNX format needs ``pip install -e ".[export]"``.
 import sys
 
 from agmm_d2.engine import InputError, build_config
-from agmm_d2.export import EXPORT_METHODS, FORMATS, export_model
+from agmm_d2.export import EXPORT_METHODS, FORMATS, export_model, options_left_out
 from agmm_d2.utils.cli import exit_status_of, tool_parser
 
 
@@ -38,6 +38,9 @@ def run(args) -> int:
     if not cfg.MODEL.WEIGHTS:
         raise InputError("MODEL.WEIGHTS is empty: give the trained model, e.g. "
                          "MODEL.WEIGHTS output/synthetic_demo/model_final.pth")
+    for option in options_left_out(cfg):
+        print(f"export_model.py: warning: {option} is not exported; the exported model does "
+              "whole-image inference", file=sys.stderr)
     path = export_model(cfg, args.format, args.export_method, args.output)
     print(f"export_model.py: wrote {path} and its {path.name}.json")
     return 0

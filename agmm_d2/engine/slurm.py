@@ -95,6 +95,9 @@ class SlurmTrainingTask:
 
         env = submitit.JobEnvironment()
         args = copy.copy(self.args)
+        # A job that Slurm requeued by itself (PreemptMode=REQUEUE, scontrol requeue) runs the
+        # first submission again: it resumes too.
+        args.resume = args.resume or os.environ.get("SLURM_RESTART_COUNT", "0") != "0"
         args.num_machines = env.num_nodes
         args.machine_rank = env.node
         args.dist_url = f"tcp://{env.hostnames[0]}:{master_port(env.job_id, self.attempt)}"

@@ -8,6 +8,7 @@ file is written. Test-time augmentation and the sliding window are not exported.
 import logging
 import warnings
 from pathlib import Path
+from typing import List
 
 import torch
 from detectron2.data import MetadataCatalog
@@ -19,7 +20,8 @@ from ..predict.sidecar import ExportInfo, sidecar_path
 from ..utils.atomic import atomic_write
 from .module import ImageToProbabilities, example_image
 
-__all__ = ["EXPORT_METHODS", "FORMATS", "ONNX_OPSET", "export_info", "export_model"]
+__all__ = ["EXPORT_METHODS", "FORMATS", "ONNX_OPSET", "export_info", "export_model",
+           "options_left_out"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,16 @@ def export_model(cfg, fmt: str, method: str, output_dir) -> Path:
         tmp.write_text(export_info(cfg, fmt, method, path.name, divisor).to_json())
     logger.info("Exported %s (%s) to %s", fmt, method, path)
     return path
+
+
+def options_left_out(cfg) -> List[str]:
+    """The inference options that ``cfg`` enables and the exported graph does not contain."""
+    left_out = []
+    if cfg.TEST.AUG.ENABLED:
+        left_out.append("TEST.AUG (multi-scale and flip)")
+    if cfg.TEST.SLIDING_WINDOW.ENABLED:
+        left_out.append("TEST.SLIDING_WINDOW")
+    return left_out
 
 
 def _require_onnx() -> None:
