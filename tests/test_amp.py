@@ -162,3 +162,41 @@ def test_cpu_amp_demo_training_runs_and_its_loss_falls(tiny_synthetic, tmp_path,
     losses = _losses(tmp_path / "metrics.json")
     assert len(losses) == 3 and torch.isfinite(torch.tensor(losses)).all()
     assert losses[-1] < losses[0], losses
+
+
+class _Doubler(torch.nn.Module):
+    """A model whose loss records the autocast state of its forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(4, 4))
+        self.seen = []
+
+    def forward(self, batch):
+        self.seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        out = torch.mm(batch, self.weight)  # autocast casts mm to bfloat16
+        return {"loss_x": out.float().square().mean()}
+
+
+def test_amp_on_the_cpu_steps_under_bfloat16_autocast_without_a_scaler():
+    from detectron2.config import CfgNode
+    from detectron2.engine import SimpleTrainer
+    from detectron2.utils.events import EventStorage
+
+    from agmm_d2.engine.amp import CPUAutocastTrainer, build_step_trainer
+
+    model = _Doubler()
+    data = iter([torch.randn(3, 4)] * 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    cfg = CfgNode({"SOLVER": {"AMP": {"ENABLED": False}}})
+    assert type(build_step_trainer(cfg, model, data, optimizer)) is SimpleTrainer
+    cfg.SOLVER.AMP.ENABLED = True
+    trainer = build_step_trainer(cfg, model, data, optimizer)
+    assert isinstance(trainer, CPUAutocastTrainer) and not hasattr(trainer, "grad_scaler")
+    before = model.weight.detach().clone()
+    with EventStorage(0):
+        trainer.iter = 0
+        trainer.run_step()
+    assert model.seen == [(True, torch.bfloat16)]
+    assert model.weight.dtype == torch.float32 and not torch.equal(model.weight, before)
+    assert not torch.is_autocast_enabled("cpu")  # the backward and the update ran without it
