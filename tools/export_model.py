@@ -6,13 +6,14 @@
     python tools/predict.py --backend onnxruntime --model exported/model.onnx \
         --input photos/ --output predictions/
 
-Writes ``<output>/model.onnx`` (or ``model.ts``) and ``<output>/model.onnx.json`` (``model.ts.json``): the graph takes a
-(1, 3, H, W) uint8 image in the config's INPUT.FORMAT, any H and W, and returns (1, K, H, W)
-class probabilities (ids = argmax over dim 1); normalization and padding are inside it. The JSON
-holds the class names and colours, input format, pixel mean and std, test size, K, opset and torch
-version. Test-time augmentation and the sliding window are not exported. ``--export-method
-tracing`` (the default) is the one that works for the DeepLab ResNet backbone; ``scripting`` is
-refused with the reason. The ONNX format needs ``pip install -e ".[export]"``.
+Writes ``<output>/model.onnx`` (or ``model.ts``) and ``<output>/model.onnx.json``
+(``model.ts.json``). The graph takes a (1, 3, H, W) uint8 image in the config's INPUT.FORMAT,
+any H and W, and returns (1, K, H, W) class probabilities (ids = argmax over dim 1);
+normalization and padding are inside it. The JSON holds the class names and colours, input
+format, pixel mean and std, test size, K, opset and torch version. Test-time augmentation and
+the sliding window are not exported. ``--export-method tracing`` (the default) is the one that
+works for the DeepLab ResNet backbone; ``scripting`` is refused with the reason. The ONNX format
+needs ``pip install -e ".[export]"``. More in docs/deploy.md.
 """
 import sys
 

@@ -34,7 +34,8 @@ TRACE_CHECK_ATOL = 1e-5
 
 def export_model(cfg, fmt: str, method: str, output_dir) -> Path:
     """Export ``cfg.MODEL.WEIGHTS`` (built from ``cfg``, on the CPU) as ``output_dir/model.ts``
-    or ``model.onnx`` and its sidecar ``model.ts.json`` / ``model.onnx.json``; returns the model file's path.
+    or ``model.onnx`` and its sidecar ``model.ts.json`` / ``model.onnx.json``; returns the
+    model file's path.
 
     Raises InputError for an unknown format or method, and for scripting, which detectron2's
     ResNet backbone does not support.
@@ -78,7 +79,8 @@ def _require_onnx() -> None:
     try:
         import onnx  # noqa: F401  torch.onnx.export writes through it
     except ImportError:
-        raise InputError('--format onnx needs the onnx package: pip install -e ".[export]"') from None
+        raise InputError('--format onnx needs the onnx package: pip install -e ".[export]"') \
+            from None
 
 
 def _on_cpu(cfg):
