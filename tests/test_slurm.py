@@ -43,6 +43,16 @@ def _children(pid: int):
     return [int(x) for x in path.read_text().split()] if path.exists() else []
 
 
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` (the job's controller, started by this test) and its descendants."""
+    for child in _children(pid):
+        _kill_tree(child)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def test_master_port_is_shared_and_changes_per_attempt():
     assert master_port("1234", 0) == master_port("1234", 0) != master_port("1234", 1)
     assert all(20000 <= master_port(str(j), a) < 40000 for j in range(50) for a in range(3))
@@ -64,12 +74,15 @@ def test_preempted_job_is_requeued_and_resumes_from_its_checkpoint(tiny_syntheti
     printed = (tmp_path / "submit.log").read_text()
     assert submit.returncode == 0, printed
     controller = int(re.search(r"submitted job (\d+)", printed).group(1))
-    _wait_for(lambda: (out / "last_checkpoint").exists(), 400, "the first checkpoint")
-    tasks = _children(controller)
-    assert len(tasks) == 1, tasks  # one task per node; it runs launch's 2 processes
-    os.kill(tasks[0], signal.SIGUSR2)  # what Slurm sends before preemption or time-out
-    _wait_for(lambda: (out / "model_final.pth").exists(), 400, "the requeued run to finish")
-    _wait_for(lambda: list(jobs.glob(f"{controller}_0_result.pkl")), 60, "the job's result")
+    try:
+        _wait_for(lambda: (out / "last_checkpoint").exists(), 400, "the first checkpoint")
+        tasks = _children(controller)
+        assert len(tasks) == 1, tasks  # one task per node; it runs launch's 2 processes
+        os.kill(tasks[0], signal.SIGUSR2)  # what Slurm sends before preemption or time-out
+        _wait_for(lambda: (out / "model_final.pth").exists(), 400, "the requeued run to finish")
+        _wait_for(lambda: list(jobs.glob(f"{controller}_0_result.pkl")), 60, "the job's result")
+    finally:
+        _kill_tree(controller)  # a failed test leaves no training behind
 
     task_log = "".join(p.read_text() for p in jobs.glob(f"{controller}_0_log.*"))
     assert "this job is preempted" in task_log and "Requeued job" in task_log
