@@ -40,6 +40,7 @@ from ..engine.registration import DatasetSnapshot, run_registrations
 from ..engine.setup import adapt_to_machine, build_config, setup_run
 from ..engine.trainer import Trainer, train_or_evaluate
 from ..inspection.panels import PanelMaker
+from ..predict.files import check_output_folder
 from ..predict.predictor import (
     BatchPredictor,
     PredictionReport,
@@ -195,11 +196,7 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
     inputs = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
     cfg, _ = adapt_to_machine(_with_weights(cfg, resolve_weights(cfg, weights)))
     out = Path(output)
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"--output {out}: the folder is not empty; pass --overwrite to write "
-                         "into it (files of the same name are replaced)")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--output {out}: exists and is not a folder")
+    check_output_folder(out, overwrite)
     files = find_images(inputs)
     if not files:
         raise InputError(f"--input {inputs}: no files found")

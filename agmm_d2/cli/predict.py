@@ -3,48 +3,84 @@
     python tools/predict.py --config-file configs/synthetic_demo.yaml \
         --input "photos/*.jpg" --output predictions/ \\
         MODEL.WEIGHTS output/synthetic_demo/model_final.pth
+    python tools/predict.py --backend onnxruntime --model exported/model.onnx \
+        --input photos/ --output predictions/
+
+``--backend torch`` (the default) builds the model from ``--config-file`` and MODEL.WEIGHTS.
+``--backend torchscript|onnxruntime`` runs a file written by tools/export_model.py (``--model``:
+the file or its folder, with its ``.json`` beside it) without detectron2 or a config:
+whole-image inference at the test size of the JSON, no test-time augmentation or sliding window.
 
 ``--input`` is a folder (searched recursively), a glob, or a file, and may be repeated. For each
 image ``<rel>.<ext>`` it writes ``<output>/ids/<rel>.png`` (single-channel class ids 0..K-1) and
 ``<output>/color/<rel>.png`` (the classes in the dataset's ``stuff_colors``); images that share a
 name but not an extension keep it (``x.jpg.png``). A non-empty ``--output`` is refused unless
 ``--overwrite``. A file that is not a readable image is reported and skipped; the exit status is
-then 1. The same from Python: ``agmm_d2.api.predict_folder``.
+then 1. The same from Python: ``agmm_d2.api.predict_folder`` and
+``agmm_d2.predict.exported.predict_folder_exported``.
 """
 import argparse
 
-from agmm_d2.api import predict_folder
-from agmm_d2.data import DatasetLayoutError
-from agmm_d2.engine import InputError, build_config, setup_console_logging
 from agmm_d2.utils.cli import exit_status_of
+from agmm_d2.utils.errors import InputError
+
+BACKENDS = ("torch", "torchscript", "onnxruntime")
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config-file", required=True, metavar="FILE")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="torch: the detectron2 model (--config-file); torchscript or "
+                             "onnxruntime: an exported model (--model)")
+    parser.add_argument("--config-file", metavar="FILE", help="the config (--backend torch)")
+    parser.add_argument("--model", metavar="FILE|DIR",
+                        help="exported model.ts / model.onnx or its folder (other backends)")
     parser.add_argument("--input", required=True, action="append",
                         help="image file, folder or glob (repeatable)")
     parser.add_argument("--output", required=True, help="folder for ids/ and color/")
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="write into a non-empty --output (files of the same name are replaced)",
-    )
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --output (files of the same name are "
+                             "replaced)")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="images per forward pass (default: 8 on a GPU, 1 on the CPU)")
+                        help="images per forward pass, --backend torch (default: 8 on a GPU, "
+                             "1 on the CPU)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
                         help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
     return parser.parse_args(argv)
 
 
-def run(args) -> int:
+def run_torch(args):
+    # Imported here: the exported backends run without detectron2.
+    from agmm_d2.api import predict_folder
+    from agmm_d2.engine import build_config, setup_console_logging
+
+    if not args.config_file:
+        raise InputError("--backend torch needs --config-file (or give --backend onnxruntime "
+                         "or torchscript with --model)")
     setup_console_logging()
     cfg = build_config(args.config_file, args.opts)
     if not cfg.MODEL.WEIGHTS:
         raise InputError("MODEL.WEIGHTS is empty: give the trained model, e.g. "
                          "MODEL.WEIGHTS output/synthetic_demo/model_final.pth")
-    report = predict_folder(cfg, args.input, args.output, cfg.MODEL.WEIGHTS,
-                            overwrite=args.overwrite, batch_size=args.batch_size)
+    return predict_folder(cfg, args.input, args.output, cfg.MODEL.WEIGHTS,
+                          overwrite=args.overwrite, batch_size=args.batch_size)
+
+
+def run_exported(args):
+    from agmm_d2.predict.exported import predict_folder_exported
+
+    if not args.model:
+        raise InputError(f"--backend {args.backend} needs --model (the file export_model.py "
+                         "wrote, or its folder)")
+    if args.opts or args.config_file:
+        raise InputError(f"--backend {args.backend} takes no config: the JSON beside --model "
+                         "holds what it needs")
+    return predict_folder_exported(args.model, args.input, args.output, args.backend,
+                                   overwrite=args.overwrite)
+
+
+def run(args) -> int:
+    report = (run_torch if args.backend == "torch" else run_exported)(args)
     print(f"predict.py: wrote {len(report.written) // 2} predictions ({len(report.written)} files)"
           f" to {args.output}" + (f"; skipped {len(report.skipped)} unreadable files"
                                    if report.skipped else ""))
@@ -52,5 +88,6 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    return exit_status_of("predict.py", run, parse_args(argv), (InputError, DatasetLayoutError))
+    # OSError covers agmm_d2.data's DatasetLayoutError without importing detectron2 here.
+    return exit_status_of("predict.py", run, parse_args(argv), (InputError, OSError))
 

@@ -13,7 +13,8 @@
 gloo on the CPU with plain BatchNorm). ``--register`` runs your registration code (a ``.py`` file
 or a module) in every process before the config is used. Before any process starts, the inputs
 are checked and the datasets' files scanned (``--skip-data-check`` skips the scan); a problem
-stops the run with exit status 2. Everything else is in agmm_d2.engine.
+stops the run with exit status 2. ``--slurm`` submits the same run to a Slurm cluster
+(docs/slurm.md). Everything else is in agmm_d2.engine.
 """
 import sys
 
@@ -30,6 +31,7 @@ from agmm_d2.engine import (
     setup_run,
     train_or_evaluate,
 )
+from agmm_d2.engine.slurm import add_slurm_arguments, submit_training
 
 
 def argument_parser():
@@ -40,7 +42,7 @@ def argument_parser():
     parser.add_argument("--skip-data-check", action="store_true",
                         help="do not scan the datasets' files before the run (they are scanned "
                              "by default; the result is cached per file)")
-    return parser
+    return add_slurm_arguments(parser)
 
 
 def main(args):
@@ -63,6 +65,10 @@ def cli(argv=None) -> int:
             notes += check_data(cfg, eval_only=args.eval_only)
         for note in notes:
             print(f"train_net.py: warning: {note}", file=sys.stderr)
+        if args.slurm:
+            job = submit_training(main, args)
+            print(f"train_net.py: submitted job {job.job_id}; its log: {job.paths.stdout}")
+            return 0
         launch(main, args.num_gpus, num_machines=args.num_machines,
                machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
     except (InputError, DatasetLayoutError) as e:

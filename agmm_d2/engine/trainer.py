@@ -14,6 +14,7 @@ from detectron2.utils import comm
 
 from ..data.sparse_mapper import SparseSemSegDatasetMapper
 from ..evaluation import CheckedSemSegEvaluator, format_iou_table
+from .amp import build_step_trainer
 from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
 
@@ -30,18 +31,24 @@ def _cpu_aware_create_ddp_model(model, **kwargs):
 
 
 @contextlib.contextmanager
-def _cpu_aware_ddp():
-    """Within: DefaultTrainer.__init__'s create_ddp_model is ``_cpu_aware_create_ddp_model``."""
+def _detectron2_init_patches(cfg):
+    """Within: DefaultTrainer.__init__'s create_ddp_model is ``_cpu_aware_create_ddp_model``, and
+    its AMPTrainer (built when SOLVER.AMP.ENABLED) is ``build_step_trainer``'s choice: AMPTrainer
+    on CUDA, bfloat16 autocast on the CPU."""
+    originals = d2_defaults.create_ddp_model, d2_defaults.AMPTrainer
     d2_defaults.create_ddp_model = _cpu_aware_create_ddp_model
+    d2_defaults.AMPTrainer = lambda model, loader, optimizer: build_step_trainer(
+        cfg, model, loader, optimizer)
     try:
         yield
     finally:
-        d2_defaults.create_ddp_model = create_ddp_model
+        d2_defaults.create_ddp_model, d2_defaults.AMPTrainer = originals
 
 
 class Trainer(DefaultTrainer):
     """DefaultTrainer with the sparse-label mapper, a checked SemSegEvaluator, a head lr
-    multiplier, the poly schedule, a guarded checkpointer, and DistributedDataParallel on the CPU.
+    multiplier, the poly schedule, a guarded checkpointer, DistributedDataParallel on the CPU,
+    and mixed precision on the CPU too (``agmm_d2.engine.amp``).
 
     ``show_progress`` (a class attribute, False here) adds progress bars of training and
     evaluation in the main process: the Python API sets it, the command line keeps the log.
@@ -50,12 +57,14 @@ class Trainer(DefaultTrainer):
     show_progress = False
 
     def __init__(self, cfg):
-        # DefaultTrainer.__init__ as it is, except for one call. detectron2 v0.6
+        # DefaultTrainer.__init__ as it is, except for two names it looks up. detectron2 v0.6
         # (detectron2/engine/defaults.py, DefaultTrainer.__init__) wraps the model with
         # ``model = create_ddp_model(model, broadcast_buffers=False)``, and create_ddp_model
-        # passes device_ids=[local_rank], which DDP rejects for a CPU module. That call is routed
-        # through ``_cpu_aware_create_ddp_model`` while detectron2's __init__ runs.
-        with _cpu_aware_ddp():
+        # passes device_ids=[local_rank], which DDP rejects for a CPU module; and it builds
+        # ``(AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(model, data_loader,
+        # optimizer)``, whose AMPTrainer autocasts CUDA only. Both are routed through this
+        # module's choices while detectron2's __init__ runs.
+        with _detectron2_init_patches(cfg):
             super().__init__(cfg)
 
     def build_hooks(self):

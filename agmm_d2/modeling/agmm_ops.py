@@ -13,6 +13,10 @@ processed in pixel slices that stay in the CPU's cache, the softmax is computed 
 is read only for the classes present in the crop (it is 0 for the others, and so are their
 weights), and the backward recomputes softmax and R instead of saving them: nothing of full
 resolution is kept between forward and backward beyond the logits themselves.
+
+Both accept what autocast gives them (bfloat16 or float16 inputs, autocast on or off): they run
+with autocast off, read their inputs in float32 (float64 for float64 inputs), reduce in it, and
+return the gradient of each input in that input's own dtype.
 """
 from dataclasses import dataclass
 from typing import List, Optional
@@ -87,9 +91,26 @@ def _chunks(n: int, max_size: int):
 _SLICE = 3 * 2 ** 20
 
 
+def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """float64 for float64 inputs, else float32 (bfloat16 / float16 from autocast included)."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def _autocast_off(x: Tensor):
+    """A context without autocast on ``x``'s device: the reductions must stay in float32."""
+    return torch.autocast(device_type=x.device.type, enabled=False)
+
+
 class _PrototypeDistances(torch.autograd.Function):
     @staticmethod
     def forward(ctx, features, splats):
+        ctx.features_dtype = features.dtype
+        cd = _compute_dtype(features.dtype)
+        with _autocast_off(features):
+            return _PrototypeDistances._forward(ctx, features.to(cd), [s.to(cd) for s in splats])
+
+    @staticmethod
+    def _forward(ctx, features, splats):
         B, C, hw = features.shape
         protos, dists = [], []
         for b in range(B):
@@ -114,6 +135,12 @@ class _PrototypeDistances(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g_protos, g_dists):
+        with _autocast_off(g_dists):
+            grad = _PrototypeDistances._backward(ctx, g_protos, g_dists)
+        return grad.to(ctx.features_dtype), None
+
+    @staticmethod
+    def _backward(ctx, g_protos, g_dists):
         features, protos = ctx.saved_tensors
         B, C, hw = features.shape
         grad = torch.empty_like(features)
@@ -138,7 +165,7 @@ class _PrototypeDistances(torch.autograd.Function):
             # v = splat @ F^T, so dF += dv^T @ splat.
             g_f.addmm_(g_v.t(), ctx.splats[b])
             row += n
-        return grad, None
+        return grad
 
 
 def prototype_distances(features: Tensor, splats: List[Tensor]):
@@ -174,6 +201,13 @@ def _labeled_grad(r_ann: Tensor, plan: ImagePlan) -> Tensor:
 class _DenseTerms(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, r_low, plans, compute_dtype, use_ce, use_gmm):
+        ctx.r_low_dtype = r_low.dtype
+        with _autocast_off(logits):
+            return _DenseTerms._forward(ctx, logits, r_low.to(compute_dtype), plans,
+                                        compute_dtype, use_ce, use_gmm)
+
+    @staticmethod
+    def _forward(ctx, logits, r_low, plans, compute_dtype, use_ce, use_gmm):
         K, H, W = logits.shape[1:]
         chunks = _chunks(H * W, _SLICE // K)
         ce, absent, gmm_unlabeled, gmm_labeled = (
@@ -215,6 +249,15 @@ class _DenseTerms(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g_ce, g_absent, g_unlabeled, g_labeled):
+        with _autocast_off(g_ce):
+            grad_logits, grad_r_low = _DenseTerms._backward(ctx, g_ce, g_absent, g_unlabeled,
+                                                            g_labeled)
+        if grad_r_low is not None:
+            grad_r_low = grad_r_low.to(ctx.r_low_dtype)
+        return grad_logits, grad_r_low, None, None, None, None
+
+    @staticmethod
+    def _backward(ctx, g_ce, g_absent, g_unlabeled, g_labeled):
         logits, r_low = ctx.saved_tensors
         cd, use_ce, use_gmm = ctx.flags
         K, H, W = logits.shape[1:]
@@ -286,7 +329,7 @@ class _DenseTerms(torch.autograd.Function):
                     g_r[:, plan.ann_pix] += _labeled_grad(r[:, plan.ann_pix], plan) * g_labeled
                 (g_r_low,) = torch.autograd.grad(r_graph, r_in, g_r.view(n, H, W))
                 grad_r_low[b, plan.present] = g_r_low
-        return grad_logits, grad_r_low, None, None, None, None
+        return grad_logits, grad_r_low
 
 
 def dense_terms(logits: Tensor, r_low: Tensor, plans: List[ImagePlan], compute_dtype: torch.dtype,
@@ -294,8 +337,10 @@ def dense_terms(logits: Tensor, r_low: Tensor, plans: List[ImagePlan], compute_d
     """Sums over pixels of the four full-resolution terms, with fused analytic gradients.
 
     Args:
-        logits (Tensor): (B, K, H, W) class logits Z, any float dtype (read in ``compute_dtype``).
-        r_low (Tensor): (B, K, h, w) low-resolution response in ``compute_dtype``; only the rows
+        logits (Tensor): (B, K, H, W) class logits Z, any float dtype (read in ``compute_dtype``;
+            its gradient has its dtype).
+        r_low (Tensor): (B, K, h, w) low-resolution response, any float dtype (read in
+            ``compute_dtype``; its gradient has its dtype); only the rows
             of each image's present classes are read, and only they receive a gradient.
         plans (list[ImagePlan]): one per image.
         compute_dtype (torch.dtype): float32 or float64; every log and exp runs in it.

@@ -144,6 +144,18 @@ class AGMMSemanticSegmentor(nn.Module):
         _, logits = self.sem_seg_head(self.backbone(self._pad(list(images), 0.0)))
         return logits[..., :height, :width].softmax(dim=1)
 
+    def image_probabilities(self, images: Tensor) -> Tensor:
+        """Whole-image inference on raw images, without test-time augmentation: what the
+        exported model computes (agmm_d2.export).
+
+        Args:
+            images: (B, 3, H, W) uint8 or float images in INPUT.FORMAT, of one size.
+
+        Returns:
+            (B, K, H, W) class probabilities.
+        """
+        return self.predict_probabilities(self._normalize(images))
+
     def inference(self, batched_inputs: List[dict]) -> List[Dict[str, Tensor]]:
         # One image at a time: each is predicted at its own size, without batch padding.
         results = []

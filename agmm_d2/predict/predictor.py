@@ -1,69 +1,17 @@
 """Predicting folders of images: batched inference, collision-free output names, atomic writes."""
-import glob
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable, List, Tuple
+from typing import List
 
 import numpy as np
 import torch
 from detectron2.data import MetadataCatalog
 from detectron2.data import transforms as T
 from detectron2.modeling import build_model
-from PIL import Image
 
 from ..engine.checkpoint import load_weights
-from ..engine.errors import InputError
-from ..utils.atomic import atomic_write
+from .files import PredictionReport, find_images, output_names, save_png
 
 __all__ = ["BatchPredictor", "PredictionReport", "class_palette", "find_images", "output_names",
            "save_png"]
-
-
-def find_images(inputs: Iterable[str]) -> List[Tuple[Path, Path]]:
-    """(file, path relative to its input) for every file named by ``inputs``: folders (searched
-    recursively), files, or globs. Raises InputError for an input that names nothing."""
-    found = []
-    for spec in inputs:
-        path = Path(spec)
-        if path.is_dir():
-            files = [(p, p.relative_to(path)) for p in sorted(path.rglob("*")) if p.is_file()]
-            if not files:
-                raise InputError(f"--input {spec!r}: the folder holds no file")
-            found += files
-        elif path.is_file():
-            found.append((path, Path(path.name)))
-        else:
-            matches = [Path(p) for p in sorted(glob.glob(spec, recursive=True))]
-            matches = [p for p in matches if p.is_file()]
-            if not matches:
-                raise InputError(f"--input {spec!r}: no such file, folder or matching glob")
-            found += [(p, Path(p.name)) for p in matches]
-    return found
-
-
-def output_names(files: List[Tuple[Path, Path]]) -> List[Path]:
-    """The output name (``<rel>.png``) of each input; inputs that share a stem keep their
-    extension (``x.jpg.png``, ``x.png.png``). Two inputs with the same relative name (from two
-    ``--input`` folders) are refused with both paths, as is a file given twice."""
-    plain = [rel.with_suffix(".png") for _, rel in files]
-    counts = {}
-    for name in plain:
-        counts[name] = counts.get(name, 0) + 1
-    names = [rel.with_name(rel.name + ".png") if counts[p] > 1 else p
-             for (_, rel), p in zip(files, plain)]
-    first = {}
-    for (path, _), name in zip(files, names):
-        if name in first:
-            raise InputError(f"{first[name]} and {path} would both be written as {name}; "
-                             "give them separately, or rename one")
-        first[name] = path
-    return names
-
-
-def save_png(array: np.ndarray, path: Path) -> None:
-    """Write an (H, W) or (H, W, 3) uint8 array as a PNG, atomically."""
-    with atomic_write(path) as tmp:
-        Image.fromarray(array).save(tmp)
 
 
 def class_palette(cfg) -> np.ndarray:
@@ -98,11 +46,3 @@ class BatchPredictor:
             batch.append({"image": tensor, "height": height, "width": width})
         outputs = self.model(batch)
         return [o["sem_seg"].argmax(0).to("cpu", torch.uint8).numpy() for o in outputs]
-
-
-@dataclass
-class PredictionReport:
-    """What ``predict_folder`` did: the files written, and the inputs skipped with the reason."""
-
-    written: List[Path] = field(default_factory=list)
-    skipped: List[Tuple[Path, str]] = field(default_factory=list)
