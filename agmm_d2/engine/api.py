@@ -31,6 +31,7 @@ from detectron2.modeling import build_model
 from detectron2.utils import comm
 from tqdm import tqdm
 
+from ..evaluation import RESULT_TABLES
 from ..utils.panels import PanelMaker
 from .checkpoint import load_weights
 from .checks import check_data, check_inputs, check_registered
@@ -109,11 +110,14 @@ def _saved_results(cfg, since: float) -> Dict:
     """The evaluation results that a multi-process run saved after ``since`` (time.time())."""
     results = {}
     for name in cfg.DATASETS.TEST:
-        path = Path(cfg.OUTPUT_DIR) / "inference" / name / "sem_seg_evaluation.pth"
-        if not path.is_file() or path.stat().st_mtime < since:
-            raise RuntimeError(f"the run saved no evaluation of {name} at {path}; see "
+        folder = Path(cfg.OUTPUT_DIR) / "inference" / name
+        saved = {key: folder / f"{key}_evaluation.pth" for key in RESULT_TABLES}
+        fresh = {key: path for key, path in saved.items()
+                 if path.is_file() and path.stat().st_mtime >= since}
+        if not fresh:
+            raise RuntimeError(f"the run saved no evaluation of {name} in {folder}; see "
                                f"{Path(cfg.OUTPUT_DIR) / 'log.txt'}")
-        results[name] = {"sem_seg": torch.load(path, weights_only=False)}
+        results[name] = {key: torch.load(path, weights_only=False) for key, path in fresh.items()}
     return results[cfg.DATASETS.TEST[0]] if len(results) == 1 else results
 
 

@@ -160,9 +160,10 @@ def import_annotations(image_root, export, classes, output, *, format: Optional[
         by_name.setdefault(Path(rel).name, []).append(rel)
     report = ImportReport(folder=Path(output), format=format,
                           class_pixels={n: 0 for n in names})
-    labels, table = {}, {}
+    labels, table, named = {}, {}, set()
     for image in images:
         rel = _match(image, files, by_name, image_root)
+        named.add(rel)
         key = str(Path(rel).with_suffix(""))
         if key in labels:
             raise InputError(f"{image.source}: image {rel} is annotated twice in the export")
@@ -192,8 +193,7 @@ def import_annotations(image_root, export, classes, output, *, format: Optional[
     if not labels:
         raise InputError(f"--export {export}: no image with an annotated pixel "
                          f"({len(images)} images, shapes {report.shapes})")
-    annotated = set(report.images.values())
-    report.unannotated_images = [str(p) for p in files.values() if str(p) not in annotated]
+    report.unannotated_images = [str(p) for rel, p in files.items() if rel not in named]
     if report.unannotated_images:
         report.warnings.append(
             f"--images {image_root}: {len(report.unannotated_images)} of {len(files)} images "
