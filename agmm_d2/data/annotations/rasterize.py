@@ -7,8 +7,10 @@ What each kind of shape means for sparse supervision (``RasterOptions``):
 - line (polyline, LabelMe line / linestrip, CVAT polyline): a stroke ``line_width`` pixels wide
   through the vertices, with round joins and ends (OpenCV ``polylines``).
 - polygon, ellipse (and circle), mask (CVAT mask, LabelMe mask, Label Studio brush): the filled
-  region. Polygons and ellipses are filled by OpenCV at pixel centres: a pixel whose centre is
-  inside (or on the outline) is in.
+  region, filled by OpenCV (``fillPoly``, ``ellipse``) with sub-pixel vertices: a pixel whose
+  centre is inside is in; OpenCV rounds an outline that falls exactly half-way between two
+  pixel centres outwards on the right and bottom, so a box with integer corners (x0, y0) to
+  (x1, y1) fills columns x0..x1 and rows y0..y1.
 - box: skipped and counted, unless ``boxes="fill"``: a box rarely outlines its object, so its
   pixels are not a label of its class.
 
@@ -87,6 +89,8 @@ def shape_mask(shape: Shape, height: int, width: int, options: RasterOptions) ->
     canvas = np.zeros((height, width), np.uint8)
     if shape.kind == "point":
         for x, y in shape.points:
+            if not (0 <= x <= width and 0 <= y <= height):
+                continue  # outside: reported by rasterize
             col = min(int(np.floor(x)), width - 1)
             row = min(int(np.floor(y)), height - 1)
             cv2.circle(canvas, (col, row), options.point_radius, 1, thickness=-1)
