@@ -29,7 +29,8 @@ def main(argv=None) -> int:
     parser.add_argument("--export", type=Path, required=True,
                         help="LabelMe folder or JSON, CVAT for images 1.1 XML, Label Studio JSON")
     parser.add_argument("--classes", required=True,
-                        help="class names in id order: a file (one a line) or a comma list")
+                        help="class names in id order: a file (one a line) if it exists, "
+                             "else a comma-separated list")
     parser.add_argument("--out", type=Path, help="output folder (default <export>_sparse)")
     parser.add_argument("--name", default="annotations", help="dataset name to check with")
     parser.add_argument("--holdout", type=float, default=0.0,
@@ -43,8 +44,7 @@ def main(argv=None) -> int:
     parser.add_argument("--mask-threshold", type=int, default=128,
                         help="a brush/mask pixel counts from this value on (1..255)")
     args = parser.parse_args(argv)
-    classes = args.classes if Path(args.classes).is_file() or "," not in args.classes \
-        else args.classes.split(",")
+    classes = args.classes if Path(args.classes).is_file() else args.classes.split(",")
     names = register_annotations(
         args.name, args.images, args.export, classes, format=args.format, output=args.out,
         holdout=args.holdout, seed=args.seed, point_radius=args.point_radius,

@@ -25,7 +25,8 @@ def format_sparse_table(dataset_name: str, metrics: dict) -> str:
     """SparseSemSegEvaluator's ``metrics`` as a Markdown table titled as what they are: scores
     on the annotated pixels only, not dense mIoU."""
     classes = [key[len("IoU-"):] for key in metrics if key.startswith("IoU-")]
-    rows = [(name, f"{metrics['IoU-' + name]:.1f}", f"{metrics['annotated_pixels-' + name]:,}")
+    rows = [(name, "-" if metrics["annotated_pixels-" + name] == 0 else
+             f"{metrics['IoU-' + name]:.1f}", f"{metrics['annotated_pixels-' + name]:,}")
             for name in classes]
     table = tabulate(rows, headers=["class", "IoU", "annotated pixels"], tablefmt="pipe",
                      stralign="right")

@@ -9,6 +9,7 @@ Each tool's module reads its export into ``ImageShapes`` (pixel coordinates, ``s
 ``register.py`` registers it. docs/annotations.md describes formats, conventions and options.
 """
 from .cvat import read_cvat
+from .demo import write_demo_labelme_export
 from .importer import FORMATS, ImportReport, detect_format, import_annotations, read_export
 from .label_studio import decode_brush_rle, read_label_studio
 from .labelme import read_labelme
@@ -20,4 +21,4 @@ __all__ = ["FORMATS", "ImageShapes", "ImportReport", "KINDS", "OVERLAP_RULES", "
            "Shape", "annotations_folder", "class_ids", "decode_brush_rle", "detect_format",
            "import_annotations", "read_class_list", "read_cvat", "read_export",
            "read_label_studio", "read_labelme", "rasterize", "register_annotations",
-           "shape_mask", "split_keys"]
+           "shape_mask", "split_keys", "write_demo_labelme_export"]
