@@ -169,3 +169,15 @@ def test_training_without_a_test_set_says_nothing_was_evaluated(annotated_photos
                                 classes=CLASSES, image_ext=".png", evaluator_type="sparse_sem_seg")
         evaluate(build_config(DEMO, {**TINY, "DATASETS.TEST": ("photos_val",),
                                      "OUTPUT_DIR": str(tmp_path / "run")}), progress=False)
+
+
+def test_an_output_folder_inside_the_image_folder_is_not_read_as_images(tmp_path):
+    photos = write_demo_labelme_export(tmp_path / "photos", images=3, size=32, clicks=5)
+    names = register_annotations("inside", photos, photos, CLASSES, output=photos / "sparse")
+    report = photos / "sparse" / "import.json"
+    first = report.stat().st_mtime_ns
+    register_annotations("inside", photos, photos, CLASSES, output=photos / "sparse")
+    assert report.stat().st_mtime_ns == first
+    assert json.loads(report.read_text())["warnings"] == []
+    assert len(DatasetCatalog.get("inside")) == 3
+    _forget(*names)

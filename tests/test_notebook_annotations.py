@@ -15,7 +15,8 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "train_from_annot
 
 
 def _text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o["output_type"] == "stream")
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o["output_type"] == "stream")
 
 
 def test_notebook_is_committed_without_outputs():

@@ -197,7 +197,8 @@ def scan_records(dataset: str, records: List[dict], *, num_classes: int, role: s
         role: "train" checks the label the training mapper reads (``sparse_seg_file_name``,
             else ``sem_seg_file_name``), the image-level labels, and that some pixel is
             annotated; "test" checks the label that evaluation reads (the dense
-            ``sem_seg_file_name``, else ``sparse_seg_file_name``); "all" checks every label of every dict.
+            ``sem_seg_file_name``, else ``sparse_seg_file_name``); "all" checks every label
+            of every dict.
         ignore_label: the void value of dense labels; 255 is always allowed in sparse ones.
         unlabeled_value: "not annotated" in sparse labels of dicts that do not carry their own
             ``sparse_unlabeled_value``.

@@ -12,13 +12,12 @@ file name alone (unique under ``image_root``); a Label Studio upload's ``<8 hex>
 ``?d=`` local-storage paths are understood. An image the export names but the folder lacks is
 an error; an image the folder has but the export lacks is left out with a counted warning.
 """
-import hashlib
 import json
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, unquote, urlparse
 
 import numpy as np
@@ -33,7 +32,8 @@ from .labelme import looks_like_labelme, read_labelme
 from .rasterize import RasterOptions, rasterize
 from .shapes import ImageShapes, class_ids, read_class_list
 
-__all__ = ["FORMATS", "ImportReport", "detect_format", "import_annotations", "read_export"]
+__all__ = ["FORMATS", "ImportReport", "detect_format", "image_files", "import_annotations",
+           "read_export"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +77,16 @@ def detect_format(export) -> str:
         raise InputError(f"--export {export}: no such file or folder")
     found = [name for name, (_, looks) in FORMATS.items() if looks(export)]
     if len(found) != 1:
-        raise InputError(f"--export {export}: cannot tell its format ({'none' if not found else found}"
-                         f" of {list(FORMATS)} fits); pass --format / format=")
+        fits = "none" if not found else found
+        raise InputError(f"--export {export}: cannot tell its format ({fits} of {list(FORMATS)} "
+                         "fits); pass --format / format=")
     return found[0]
 
 
-def read_export(export, format: Optional[str] = None) -> Tuple[str, List[ImageShapes]]:
-    """(format, shapes per image) of ``export``; ``format`` None recognises it."""
+def read_export(export, format: Optional[str] = None,
+                exclude=None) -> Tuple[str, List[ImageShapes]]:
+    """(format, shapes per image) of ``export``; ``format`` None recognises it. A LabelMe
+    folder's files under ``exclude`` (the import's own output folder) are left out."""
     export = Path(export)
     if not export.exists():
         raise InputError(f"--export {export}: no such file or folder")
@@ -92,15 +95,20 @@ def read_export(export, format: Optional[str] = None) -> Tuple[str, List[ImageSh
         raise InputError(f"--format {format!r}: expected one of {list(FORMATS)}")
     if format != "labelme" and export.is_dir():
         raise InputError(f"--export {export}: a folder; a {format} export is one file")
+    if format == "labelme":
+        return format, read_labelme(export, exclude)
     return format, FORMATS[format][0](export)
 
 
-def _image_files(image_root: Path) -> Dict[str, Path]:
-    """{path relative to image_root: file} of every image under it."""
+def image_files(image_root: Path, output: Path) -> Dict[str, Path]:
+    """{path relative to image_root: file} of every image under it, except under ``output``
+    (the import's own folder may lie inside the image folder)."""
     if not image_root.is_dir():
         raise InputError(f"--images {image_root}: not a folder")
+    output = Path(output).resolve()
     return {str(p.relative_to(image_root)): p for p in sorted(image_root.rglob("*"))
-            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
+            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+            and output not in p.resolve().parents}
 
 
 def _candidates(reference: str) -> List[str]:
@@ -151,10 +159,10 @@ def import_annotations(image_root, export, classes, output, *, format: Optional[
         stamp: kept in ``import.json``, to tell later whether the import is still current.
     """
     image_root, export = Path(image_root), Path(export)
-    format, images = read_export(export, format)
+    format, images = read_export(export, format, exclude=output)
     ids = class_ids(read_class_list(classes), ignore_names)
     names = [n for n, i in ids.items() if i != 255]
-    files = _image_files(image_root)
+    files = image_files(image_root, output)
     by_name: Dict[str, List[str]] = {}
     for rel in files:
         by_name.setdefault(Path(rel).name, []).append(rel)

@@ -24,7 +24,7 @@ row; its alpha channel is the mask (anti-aliased at the edges: 0..255, see
 """
 import json
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 

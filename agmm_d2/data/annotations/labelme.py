@@ -27,30 +27,42 @@ from PIL import Image
 from ...engine.errors import InputError
 from .shapes import ImageShapes, Shape
 
-__all__ = ["looks_like_labelme", "read_labelme"]
+__all__ = ["labelme_files", "looks_like_labelme", "read_labelme"]
 
 _KINDS = {"point": "point", "line": "line", "linestrip": "line", "polygon": "polygon",
           "circle": "ellipse", "rectangle": "box", "mask": "mask"}
 
 
 def looks_like_labelme(path: Path) -> bool:
-    """A JSON file (or a folder of them) whose object has ``shapes`` and ``imagePath``."""
-    files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
-    for file in files[:1]:
+    """A JSON file (or a folder with some among its first few) whose object has ``shapes`` and
+    ``imagePath``."""
+    for file in labelme_files(path)[:5]:
         try:
             data = json.loads(file.read_text())
         except (OSError, ValueError, UnicodeDecodeError):
-            return False
-        return isinstance(data, dict) and "shapes" in data and "imagePath" in data
+            continue
+        if isinstance(data, dict) and "shapes" in data and "imagePath" in data:
+            return True
     return False
 
 
-def read_labelme(export) -> List[ImageShapes]:
-    """The shapes of every LabelMe JSON file of ``export`` (a file, or a folder searched
-    recursively), one ``ImageShapes`` per file; ``image`` is the image path relative to the
-    folder (the file's ``imagePath`` resolved against the file's folder)."""
+def labelme_files(export, exclude=None) -> List[Path]:
+    """The JSON files of ``export`` (itself, or those of the folder and its sub-folders), except
+    those under ``exclude`` (an import's output folder inside the export's folder)."""
     export = Path(export)
-    files = sorted(export.rglob("*.json")) if export.is_dir() else [export]
+    if not export.is_dir():
+        return [export]
+    skip = Path(exclude).resolve() if exclude is not None else None
+    return [p for p in sorted(export.rglob("*.json"))
+            if skip is None or skip not in p.resolve().parents]
+
+
+def read_labelme(export, exclude=None) -> List[ImageShapes]:
+    """The shapes of every LabelMe JSON file of ``export`` (a file, or a folder searched
+    recursively, leaving out ``exclude``), one ``ImageShapes`` per file; ``image`` is the image
+    path relative to the folder (the file's ``imagePath`` resolved against the file's folder)."""
+    export = Path(export)
+    files = labelme_files(export, exclude)
     if not files:
         raise InputError(f"{export}: no LabelMe *.json file in this folder or its sub-folders")
     base = export if export.is_dir() else export.parent

@@ -81,7 +81,8 @@ class RasterOptions:
 
 def _fixed(points: np.ndarray) -> np.ndarray:
     """(N, 2) corner-model coordinates -> OpenCV's fixed-point pixel-centre coordinates."""
-    return np.round((np.asarray(points, np.float64) - 0.5) * _ONE).astype(np.int32).reshape(-1, 1, 2)
+    fixed = np.round((np.asarray(points, np.float64) - 0.5) * _ONE)
+    return fixed.astype(np.int32).reshape(-1, 1, 2)
 
 
 def shape_mask(shape: Shape, height: int, width: int, options: RasterOptions) -> np.ndarray:

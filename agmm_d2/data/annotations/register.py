@@ -10,8 +10,9 @@ import numpy as np
 from ...engine.errors import InputError
 from ...utils.atomic import atomic_write
 from ..datasets.generic import register_sparse_sem_seg
-from .importer import (IMPORTER_VERSION, REPORT_FILE, _image_files, import_annotations,
-                       read_export)
+from .importer import (IMPORTER_VERSION, REPORT_FILE, detect_format, image_files,
+                       import_annotations)
+from .labelme import labelme_files
 from .rasterize import RasterOptions
 from .shapes import class_ids, read_class_list
 
@@ -26,18 +27,17 @@ def annotations_folder(export) -> Path:
     return export.parent / f"{export.stem if export.is_file() else export.name}_sparse"
 
 
-def import_stamp(image_root, export, names: Sequence[str], format: str, options: RasterOptions,
-                 ignore_names: Sequence[str]) -> str:
+def import_stamp(image_root, export, output, names: Sequence[str], format: str,
+                 options: RasterOptions, ignore_names: Sequence[str]) -> str:
     """A hash of everything an import depends on: the export's bytes, the image list, the
     classes and the options."""
     export, image_root = Path(export), Path(image_root)
     digest = hashlib.sha256(json.dumps([IMPORTER_VERSION, format, list(names), options.as_dict(),
                                         list(ignore_names)]).encode())
-    files = sorted(export.rglob("*.json")) if export.is_dir() else [export]
-    for file in files:
+    for file in labelme_files(export, output) if export.is_dir() else [export]:
         digest.update(str(file.relative_to(export) if export.is_dir() else "").encode())
         digest.update(file.read_bytes())
-    for rel, path in _image_files(image_root).items():
+    for rel, path in image_files(image_root, output).items():
         digest.update(f"{rel}:{path.stat().st_size}".encode())
     return digest.hexdigest()
 
@@ -92,9 +92,11 @@ def register_annotations(name: str, image_root, export, classes, *,
     options = RasterOptions(point_radius=point_radius, line_width=line_width, boxes=boxes,
                             overlap=overlap, mask_threshold=mask_threshold)
     names = [n for n, i in class_ids(read_class_list(classes), ignore_names).items() if i != 255]
-    format = format or read_export(export)[0]
+    if not Path(export).exists():
+        raise InputError(f"--export {export}: no such file or folder")
+    format = format or detect_format(export)
     output = Path(output) if output is not None else annotations_folder(export)
-    stamp = import_stamp(image_root, export, read_class_list(classes), format, options,
+    stamp = import_stamp(image_root, export, output, read_class_list(classes), format, options,
                          ignore_names)
     report_file = output / REPORT_FILE
     current = report_file.is_file() and json.loads(report_file.read_text()).get("stamp") == stamp
@@ -103,7 +105,8 @@ def register_annotations(name: str, image_root, export, classes, *,
                                     options=options, ignore_names=ignore_names, stamp=stamp)
         logger.info("%s", report.summary())
     keys = sorted(str(p.relative_to(output).with_suffix("")) for p in output.rglob("*.png"))
-    extensions = tuple(sorted({Path(p).suffix for p in _image_files(Path(image_root)).values()}))
+    images = image_files(Path(image_root), output).values()
+    extensions = tuple(sorted({p.suffix for p in images}))
     splits = dict(zip((f"{name}_train", f"{name}_val"), split_keys(keys, holdout, seed))) \
         if holdout else {name: keys}
     for dataset, split in splits.items():
