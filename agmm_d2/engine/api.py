@@ -154,7 +154,8 @@ def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool) -> None:
 def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequence[str] = (),
           check_data: bool = True, progress: bool = True):
     """Train ``cfg`` and evaluate the final model on ``DATASETS.TEST``; returns the results
-    (``results["sem_seg"]["mIoU"]`` for one test set).
+    (``results["sem_seg"]["mIoU"]`` for one test set; ``results["sparse_sem_seg"]
+    ["mIoU_annotated_pixels"]`` for one without dense labels).
 
     Args:
         cfg: from ``build_config``.
