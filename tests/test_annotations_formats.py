@@ -241,3 +241,13 @@ def test_size_mismatch_and_bad_options(tmp_path):
     _one_line(e, "img.json", "80x30 in the export", "is 40x30")
     with pytest.raises(InputError, match="overlap 'biggest'"):
         RasterOptions(overlap="biggest")
+
+
+def test_an_image_annotated_twice(tmp_path):
+    _image(tmp_path / "images", "img.png")
+    _labelme(tmp_path / "images", "img.png", [_point("a", 1, 1)])
+    (tmp_path / "images" / "copy").mkdir()
+    _labelme(tmp_path / "images" / "copy", "../img.png", [_point("a", 2, 2)])
+    with pytest.raises(InputError) as e:
+        import_annotations(tmp_path / "images", tmp_path / "images", ["a"], tmp_path / "o")
+    _one_line(e, "img.json: image img.png is annotated twice")

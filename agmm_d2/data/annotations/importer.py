@@ -121,18 +121,28 @@ def _candidates(reference: str) -> List[str]:
     return names + ([upload.group(1)] if upload else [])
 
 
-def _match(image: ImageShapes, files: Dict[str, Path], by_name: Dict[str, List[str]],
-           image_root: Path) -> str:
-    if image.image is None:
-        raise InputError(f"{image.source}: a task names no image (no data.image); cannot pair "
-                         "its shapes with a file")
-    for name in _candidates(image.image):
-        if name in files:
-            return name
-        if len(by_name.get(name, ())) == 1:
-            return by_name[name][0]
-    raise InputError(f"{image.source}: names image {image.image!r}, which is not under "
-                     f"--images {image_root} ({len(files)} images there)")
+class _ImageMatcher:
+    """Finds the file under ``image_root`` of each image an export names, and remembers which."""
+
+    def __init__(self, files: Dict[str, Path], image_root: Path):
+        self.files, self.image_root, self.named = files, image_root, set()
+        self.by_name: Dict[str, List[str]] = {}
+        for rel in files:
+            self.by_name.setdefault(Path(rel).name, []).append(rel)
+
+    def __call__(self, image: ImageShapes) -> str:
+        """The matched image's path relative to ``image_root``."""
+        if image.image is None:
+            raise InputError(f"{image.source}: a task names no image (no data.image); cannot "
+                             "pair its shapes with a file")
+        for name in _candidates(image.image):
+            found = name if name in self.files else (
+                self.by_name[name][0] if len(self.by_name.get(name, ())) == 1 else None)
+            if found is not None:
+                self.named.add(found)
+                return found
+        raise InputError(f"{image.source}: names image {image.image!r}, which is not under "
+                         f"--images {self.image_root} ({len(self.files)} images there)")
 
 
 def _displayed_size(path: Path) -> Tuple[int, int]:
@@ -142,6 +152,43 @@ def _displayed_size(path: Path) -> Tuple[int, int]:
         if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by 90 degrees
             return height, width
     return width, height
+
+
+def _label(image: ImageShapes, path: Path, ids: Dict[str, int], options: RasterOptions,
+           report: "ImportReport") -> Optional[np.ndarray]:
+    """The sparse label of one image of the export (None when it marks no pixel), its counts
+    and warnings added to ``report``."""
+    width, height = _displayed_size(path)
+    if image.width is not None and (image.width, image.height) != (width, height):
+        raise InputError(f"{image.source}: image {image.image} is {image.width}x{image.height} "
+                         f"in the export but {path} is {width}x{height}")
+    label, warnings, skipped = rasterize(image, ids, options, height, width)
+    report.warnings += image.notes + warnings
+    report.boxes_skipped += skipped
+    for shape in image.shapes:
+        report.shapes[shape.kind] = report.shapes.get(shape.kind, 0) + 1
+    if (label == 255).all():
+        report.warnings.append(f"{image.source}: image {image.image}: no annotated pixel "
+                               f"({len(image.shapes)} shapes, {skipped} boxes skipped); left out")
+        return None
+    return label
+
+
+def _summarise(report: "ImportReport", export: Path, image_root: Path, images: int,
+               files: Dict[str, Path], named: set) -> None:
+    """The export-wide warnings; InputError when no image has an annotated pixel."""
+    if report.boxes_skipped:
+        report.warnings.append(f"--export {export}: {report.boxes_skipped} boxes skipped (a box "
+                               "is not a label of its pixels; boxes='fill' / --boxes fill "
+                               "fills them)")
+    if not report.images:
+        raise InputError(f"--export {export}: no image with an annotated pixel ({images} "
+                         f"images, shapes {report.shapes})")
+    report.unannotated_images = [str(p) for rel, p in files.items() if rel not in named]
+    if report.unannotated_images:
+        report.warnings.append(
+            f"--images {image_root}: {len(report.unannotated_images)} of {len(files)} images "
+            f"are not in the export and are left out, e.g. {report.unannotated_images[0]}")
 
 
 def import_annotations(image_root, export, classes, output, *, format: Optional[str] = None,
@@ -163,59 +210,33 @@ def import_annotations(image_root, export, classes, output, *, format: Optional[
     ids = class_ids(read_class_list(classes), ignore_names)
     names = [n for n, i in ids.items() if i != 255]
     files = image_files(image_root, output)
-    by_name: Dict[str, List[str]] = {}
-    for rel in files:
-        by_name.setdefault(Path(rel).name, []).append(rel)
-    report = ImportReport(folder=Path(output), format=format,
-                          class_pixels={n: 0 for n in names})
-    labels, table, named = {}, {}, set()
-    for image in images:
-        rel = _match(image, files, by_name, image_root)
-        named.add(rel)
-        key = str(Path(rel).with_suffix(""))
-        if key in labels:
-            raise InputError(f"{image.source}: image {rel} is annotated twice in the export")
-        width, height = _displayed_size(files[rel])
-        if image.width is not None and (image.width, image.height) != (width, height):
-            raise InputError(f"{image.source}: image {image.image} is {image.width}x"
-                             f"{image.height} in the export but {files[rel]} is {width}x{height}")
-        label, warnings, skipped = rasterize(image, ids, options, height, width)
-        report.warnings += image.notes + warnings
-        report.boxes_skipped += skipped
-        for shape in image.shapes:
-            report.shapes[shape.kind] = report.shapes.get(shape.kind, 0) + 1
-        counts = np.bincount(label.ravel(), minlength=256)
-        if counts[255] == label.size:
-            report.warnings.append(f"{image.source}: image {image.image}: no annotated pixel "
-                                   f"({len(image.shapes)} shapes, {skipped} boxes skipped); "
-                                   "left out")
-            continue
-        for class_id, name in enumerate(names):
-            report.class_pixels[name] += int(counts[class_id])
-        labels[key], report.images[key] = label, str(files[rel])
-        table[key] = [i for i in range(len(names)) if counts[i]]
-    if report.boxes_skipped:
-        report.warnings.append(f"--export {export}: {report.boxes_skipped} boxes skipped (a box "
-                               "is not a label of its pixels; boxes='fill' / --boxes fill "
-                               "fills them)")
-    if not labels:
-        raise InputError(f"--export {export}: no image with an annotated pixel "
-                         f"({len(images)} images, shapes {report.shapes})")
-    report.unannotated_images = [str(p) for rel, p in files.items() if rel not in named]
-    if report.unannotated_images:
-        report.warnings.append(
-            f"--images {image_root}: {len(report.unannotated_images)} of {len(files)} images "
-            f"are not in the export and are left out, e.g. {report.unannotated_images[0]}")
+    match = _ImageMatcher(files, image_root)
+    report = ImportReport(folder=Path(output), format=format, class_pixels=dict.fromkeys(names, 0))
+    table, seen = {}, set()
     with atomic_write(output, folder=True) as tmp:
-        for key, label in labels.items():
+        for image in images:
+            rel = match(image)
+            key = str(Path(rel).with_suffix(""))
+            if key in seen:
+                raise InputError(f"{image.source}: image {rel} is annotated twice in the export")
+            seen.add(key)
+            label = _label(image, files[rel], ids, options, report)
+            if label is None:
+                continue
+            counts = np.bincount(label.ravel(), minlength=256)
+            for class_id, name in enumerate(names):
+                report.class_pixels[name] += int(counts[class_id])
+            report.images[key] = str(files[rel])
+            table[key] = [i for i in range(len(names)) if counts[i]]
             (tmp / key).parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(label, mode="L").save(tmp / f"{key}.png")
+        _summarise(report, export, image_root, len(images), files, match.named)
         write_image_classes(tmp, table)
         (tmp / REPORT_FILE).write_text(json.dumps({
             "stamp": stamp, "format": format, "export": str(export), "classes": names,
-            "options": options.as_dict(), "images": len(labels), "shapes": report.shapes,
-            "boxes_skipped": report.boxes_skipped,
-            "class_pixels": report.class_pixels, "warnings": report.warnings}, indent=1))
+            "options": options.as_dict(), "images": len(report.images), "shapes": report.shapes,
+            "boxes_skipped": report.boxes_skipped, "class_pixels": report.class_pixels,
+            "warnings": report.warnings}, indent=1))
     for warning in report.warnings[:5]:
         logger.warning("%s", warning)
     if len(report.warnings) > 5:
