@@ -14,7 +14,7 @@ import json
 import pytest
 import torch
 
-from agmm_d2.engine import build_config, train
+from agmm_d2.api import build_config, train
 from agmm_d2.modeling.agmm_loss import TERMS, agmm_loss
 from agmm_d2.modeling.agmm_ops import ImagePlan, dense_terms, prototype_distances
 

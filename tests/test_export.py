@@ -15,7 +15,7 @@ import torch
 from detectron2.modeling import build_model
 from PIL import Image
 
-from agmm_d2.engine import build_config, train
+from agmm_d2.api import build_config, train
 from agmm_d2.engine.checkpoint import load_weights
 from agmm_d2.engine.errors import InputError
 from agmm_d2.export import export_model

@@ -39,6 +39,7 @@ from ..engine.progress import follow_log
 from ..engine.registration import DatasetSnapshot, run_registrations
 from ..engine.setup import adapt_to_machine, build_config, setup_run
 from ..engine.trainer import Trainer, train_or_evaluate
+from ..evaluation import RESULT_TABLES
 from ..inspection.panels import PanelMaker
 from ..predict.files import check_output_folder
 from ..predict.predictor import (
@@ -115,11 +116,14 @@ def _saved_results(cfg, since: float) -> Dict:
     """The evaluation results that a multi-process run saved after ``since`` (time.time())."""
     results = {}
     for name in cfg.DATASETS.TEST:
-        path = Path(cfg.OUTPUT_DIR) / "inference" / name / "sem_seg_evaluation.pth"
-        if not path.is_file() or path.stat().st_mtime < since:
-            raise RuntimeError(f"the run saved no evaluation of {name} at {path}; see "
+        folder = Path(cfg.OUTPUT_DIR) / "inference" / name
+        saved = {key: folder / f"{key}_evaluation.pth" for key in RESULT_TABLES}
+        fresh = {key: path for key, path in saved.items()
+                 if path.is_file() and path.stat().st_mtime >= since}
+        if not fresh:
+            raise RuntimeError(f"the run saved no evaluation of {name} in {folder}; see "
                                f"{Path(cfg.OUTPUT_DIR) / 'log.txt'}")
-        results[name] = {"sem_seg": torch.load(path, weights_only=False)}
+        results[name] = {key: torch.load(path, weights_only=False) for key, path in fresh.items()}
     return results[cfg.DATASETS.TEST[0]] if len(results) == 1 else results
 
 
@@ -156,7 +160,8 @@ def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool) -> None:
 def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequence[str] = (),
           check_data: bool = True, progress: bool = True):
     """Train ``cfg`` and evaluate the final model on ``DATASETS.TEST``; returns the results
-    (``results["sem_seg"]["mIoU"]`` for one test set).
+    (``results["sem_seg"]["mIoU"]`` for one test set; ``results["sparse_sem_seg"]
+    ["mIoU_annotated_pixels"]`` for one without dense labels).
 
     Args:
         cfg: from ``build_config``.

@@ -182,8 +182,8 @@ def _labels_to_check(record: dict, role: str) -> List[Tuple[str, bool]]:
     sparse, dense = record.get("sparse_seg_file_name"), record.get("sem_seg_file_name")
     if role == "train":
         return [(sparse, True)] if sparse else [(dense, False)] if dense else []
-    if role == "test":
-        return [(dense, False)] if dense else []
+    if role == "test":  # a set without dense labels is evaluated on its annotated pixels
+        return [(dense, False)] if dense else [(sparse, True)] if sparse else []
     return [(path, is_sparse) for path, is_sparse in ((sparse, True), (dense, False)) if path]
 
 
@@ -196,8 +196,9 @@ def scan_records(dataset: str, records: List[dict], *, num_classes: int, role: s
     Args:
         role: "train" checks the label the training mapper reads (``sparse_seg_file_name``,
             else ``sem_seg_file_name``), the image-level labels, and that some pixel is
-            annotated; "test" checks the dense ``sem_seg_file_name`` that evaluation reads
-            (which every dict must have); "all" checks every label of every dict.
+            annotated; "test" checks the label that evaluation reads (the dense
+            ``sem_seg_file_name``, else ``sparse_seg_file_name``); "all" checks every label
+            of every dict.
         ignore_label: the void value of dense labels; 255 is always allowed in sparse ones.
         unlabeled_value: "not annotated" in sparse labels of dicts that do not carry their own
             ``sparse_unlabeled_value``.
@@ -241,7 +242,7 @@ def _scan_record(r: dict, facts: dict, report: ScanReport, *, role: str, num_cla
     labels = _labels_to_check(r, role)
     if role == "test" and not labels:
         report.problems.append(("missing_dense_label", r["file_name"],
-                                "no dense label to evaluate against"))
+                                "no label to evaluate against"))
     if r.get("image_classes") is not None and role != "test":
         report.images_with_image_classes += 1
         outside = [c for c in r["image_classes"] if not 0 <= c < num_classes]

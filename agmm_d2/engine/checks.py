@@ -45,8 +45,8 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
     uses_image_classes = agmm.ENABLED and agmm.ABSENT_FROM == "image_classes"
     for key, name in used:
         records = DatasetCatalog.get(name)  # reads the folders: a missing one is reported now
-        if key == "DATASETS.TEST" and not all("sem_seg_file_name" in r for r in records):
-            raise InputError(f"{key}: dataset {name!r} has no dense labels to evaluate against")
+        if key == "DATASETS.TEST":
+            _check_evaluable(name, records)
         if key == "DATASETS.TRAIN" and uses_image_classes:
             lacking = [r["file_name"] for r in records if "image_classes" not in r]
             if lacking:
@@ -58,6 +58,20 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
 
     check_output_dir(cfg.OUTPUT_DIR)
     return check_weights(cfg, eval_only=eval_only, resume=resume)
+
+
+def _check_evaluable(name: str, records) -> None:
+    """InputError unless the labels that the test set's evaluator reads are all there."""
+    kind = MetadataCatalog.get(name).get("evaluator_type", "sem_seg")
+    field = {"sem_seg": "sem_seg_file_name", "sparse_sem_seg": "sparse_seg_file_name"}.get(kind)
+    if field is None:
+        raise InputError(f"DATASETS.TEST: dataset {name!r} has evaluator_type {kind!r}; expected "
+                         "'sem_seg' (dense labels) or 'sparse_sem_seg' (annotated pixels)")
+    lacking = [r["file_name"] for r in records if field not in r]
+    if lacking:
+        what = "dense" if kind == "sem_seg" else "sparse"
+        raise InputError(f"DATASETS.TEST: {len(lacking)} of {len(records)} images of dataset "
+                         f"{name!r} have no {what} label to evaluate against, e.g. {lacking[0]}")
 
 
 def check_output_dir(output_dir: str) -> None:

@@ -5,7 +5,7 @@ import os
 import weakref
 
 import torch
-from detectron2.data import build_detection_train_loader
+from detectron2.data import MetadataCatalog, build_detection_train_loader
 from detectron2.engine import DefaultTrainer, create_ddp_model
 from detectron2.engine import defaults as d2_defaults
 from detectron2.projects.deeplab import build_lr_scheduler
@@ -13,12 +13,21 @@ from detectron2.solver.build import get_default_optimizer_params, maybe_add_grad
 from detectron2.utils import comm
 
 from ..data.sparse_mapper import SparseSemSegDatasetMapper
-from ..evaluation import CheckedSemSegEvaluator, format_iou_table
+from ..evaluation import RESULT_TABLES, CheckedSemSegEvaluator, SparseSemSegEvaluator
 from .amp import build_step_trainer
 from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
 
-__all__ = ["Trainer", "train_or_evaluate"]
+__all__ = ["EVALUATORS", "Trainer", "train_or_evaluate"]
+
+# A dataset's metadata evaluator_type -> its evaluator, built from (cfg, dataset, output folder).
+# register_sparse_sem_seg sets "sparse_sem_seg" for a dataset without dense labels.
+EVALUATORS = {
+    "sem_seg": lambda cfg, name, folder: CheckedSemSegEvaluator(
+        name, distributed=True, output_dir=folder, out_of_range=cfg.TEST.OUT_OF_RANGE_LABELS),
+    "sparse_sem_seg": lambda cfg, name, folder: SparseSemSegEvaluator(
+        name, distributed=True, output_dir=folder),
+}
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +102,8 @@ class Trainer(DefaultTrainer):
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
         output_folder = output_folder or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name)
-        return CheckedSemSegEvaluator(dataset_name, distributed=True, output_dir=output_folder,
-                                      out_of_range=cfg.TEST.OUT_OF_RANGE_LABELS)
+        kind = MetadataCatalog.get(dataset_name).get("evaluator_type", "sem_seg")
+        return EVALUATORS[kind](cfg, dataset_name, output_folder)
 
     @classmethod
     def build_optimizer(cls, cfg, model):
@@ -125,13 +134,19 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def test(cls, cfg, model, evaluators=None):
-        """DefaultTrainer.test, then the mIoU table of each test set in the log."""
+        """DefaultTrainer.test, then the table of each test set in the log (mIoU, or the
+        scores on annotated pixels of a sparse set); a run with no test set says so."""
+        table_logger = logging.getLogger("detectron2")
+        if not cfg.DATASETS.TEST:
+            if comm.is_main_process():
+                table_logger.info("nothing was evaluated: DATASETS.TEST is empty")
+            return {}
         results = super().test(cfg, model, evaluators)
         if comm.is_main_process():
             by_dataset = {cfg.DATASETS.TEST[0]: results} if len(cfg.DATASETS.TEST) == 1 else results
-            table_logger = logging.getLogger("detectron2")
             for name, result in by_dataset.items():
-                table_logger.info("%s", format_iou_table(name, result["sem_seg"]))
+                for key, metrics in result.items():
+                    table_logger.info("%s", RESULT_TABLES[key](name, metrics))
         return results
 
 
@@ -139,8 +154,9 @@ def train_or_evaluate(cfg, *, eval_only: bool, resume: bool, trainer_class=Train
     """Train ``cfg`` (and evaluate at the end), or evaluate ``MODEL.WEIGHTS``, in this process
     (one process of a multi-process run). ``cfg`` comes from ``setup_run``.
 
-    Returns the evaluation results: ``{"sem_seg": {"mIoU": ..., ...}}`` for one test set, a dict
-    of those by dataset name for several.
+    Returns the evaluation results: ``{"sem_seg": {"mIoU": ..., ...}}`` for one test set
+    (``{"sparse_sem_seg": {"mIoU_annotated_pixels": ...}}`` for one without dense labels), a
+    dict of those by dataset name for several, ``{}`` for none.
     """
     if eval_only:
         model = trainer_class.build_model(cfg)

@@ -1,7 +1,7 @@
 """The mIoU and per-class IoU of SemSegEvaluator's results as a text table."""
 from tabulate import tabulate
 
-__all__ = ["format_iou_table"]
+__all__ = ["RESULT_TABLES", "format_iou_table", "format_sparse_table"]
 
 
 def format_iou_table(dataset_name: str, metrics: dict) -> str:
@@ -19,3 +19,22 @@ def format_iou_table(dataset_name: str, metrics: dict) -> str:
             text += (f", of which {metrics['out_of_range_pixels']:,} with values outside the "
                      "classes (TEST.OUT_OF_RANGE_LABELS ignore)")
     return text
+
+
+def format_sparse_table(dataset_name: str, metrics: dict) -> str:
+    """SparseSemSegEvaluator's ``metrics`` as a Markdown table titled as what they are: scores
+    on the annotated pixels only, not dense mIoU."""
+    classes = [key[len("IoU-"):] for key in metrics if key.startswith("IoU-")]
+    rows = [(name, "-" if metrics["annotated_pixels-" + name] == 0 else
+             f"{metrics['IoU-' + name]:.1f}", f"{metrics['annotated_pixels-' + name]:,}")
+            for name in classes]
+    table = tabulate(rows, headers=["class", "IoU", "annotated pixels"], tablefmt="pipe",
+                     stralign="right")
+    return (f"{dataset_name}, annotated pixels only (sparse labels; not dense mIoU): "
+            f"mIoU {metrics['mIoU_annotated_pixels']:.1f}, pixel accuracy "
+            f"{metrics['pixel_accuracy_annotated_pixels']:.1f}, over "
+            f"{metrics['annotated_pixels']:,} annotated pixels\n{table}")
+
+
+# result key of an evaluator -> the table of its metrics
+RESULT_TABLES = {"sem_seg": format_iou_table, "sparse_sem_seg": format_sparse_table}

@@ -47,10 +47,15 @@ def _require_dir(path: Path, what: str) -> Path:
     return path
 
 
-def _index(root: Path, suffix: str) -> dict:
-    """{relative path without suffix: file} for every file under ``root`` ending in ``suffix``."""
-    return {str(p.relative_to(root))[: -len(suffix)]: p
-            for p in sorted(root.rglob(f"*{suffix}")) if p.is_file()}
+def _index(root: Path, suffix) -> dict:
+    """{relative path without suffix: file} for every file under ``root`` ending in ``suffix``
+    (a string, or a tuple of them: the first one listed wins where two share a key)."""
+    found = {}
+    for one in (suffix,) if isinstance(suffix, str) else suffix:
+        for p in sorted(root.rglob(f"*{one}")):
+            if p.is_file():
+                found.setdefault(str(p.relative_to(root))[: -len(one)], p)
+    return dict(sorted(found.items()))
 
 
 def read_split_keys(path) -> List[str]:
@@ -212,14 +217,16 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
         stuff_colors=[list(c) for c in colors] if colors is not None else default_colors(len(classes)),
         ignore_label=ignore_label,
         unlabeled_value=unlabeled_value,
-        evaluator_type="sem_seg",
         image_root=str(image_root),
         sem_seg_root=str(dense_root) if dense_root is not None else None,
         sparse_seg_root=str(sparse_root) if sparse_root is not None else None,
         # How files are paired, for unpaired_images (datasets_prep/check.py).
-        image_ext=image_ext, label_ext=label_ext, sparse_ext=sparse_ext or label_ext,
+        image_ext=image_ext if isinstance(image_ext, str) else list(image_ext),
+        label_ext=label_ext, sparse_ext=sparse_ext or label_ext,
         split_file=str(split_file) if split_file is not None else None,
-        **metadata,
+        # Without dense labels, evaluation counts the annotated pixels (SparseSemSegEvaluator).
+        **{"evaluator_type": "sem_seg" if dense_root is not None else "sparse_sem_seg",
+           **metadata},
     )
 
 
