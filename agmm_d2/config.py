@@ -53,6 +53,25 @@ def _add_model_config(cfg):
     # In [0, 1): the unlabeled GMM term counts only pixels whose largest response (of the
     # crop's present classes) reaches this; 0 (released) counts every valid pixel.
     cfg.MODEL.AGMM.GMM_CONFIDENCE = 0.0
+    # "none" (released): the unlabeled GMM term weighs each class by its area; "inverse_frequency":
+    # each class also by the inverse of its share of the batch's annotated pixels (docs/method.md).
+    cfg.MODEL.AGMM.GMM_CLASS_BALANCE = "none"
+    _add_pairwise_config(cfg)
+
+
+def _add_pairwise_config(cfg):
+    """The Gated CRF pairwise term (modeling/pairwise.py); independent of MODEL.AGMM.ENABLED."""
+    cfg.MODEL.PAIRWISE = CN()
+    # Weight of loss_pairwise; 0 (default) switches the term off.
+    cfg.MODEL.PAIRWISE.WEIGHT = 0.0
+    # Window radius r, in downscaled pixels: each pixel is paired with its (2r+1)^2 - 1 neighbours.
+    cfg.MODEL.PAIRWISE.RADIUS = 5
+    # Position bandwidth of the kernel, in downscaled pixels.
+    cfg.MODEL.PAIRWISE.SIGMA_XY = 6.0
+    # Colour bandwidth of the kernel, in grey levels (0-255) of the RGB distance.
+    cfg.MODEL.PAIRWISE.SIGMA_RGB = 15.0
+    # The term runs on cells of DOWNSCALE x DOWNSCALE input pixels (probabilities, colours averaged).
+    cfg.MODEL.PAIRWISE.DOWNSCALE = 4
 
 
 def _add_input_config(cfg):
@@ -107,6 +126,19 @@ def _add_solver_test_config(cfg):
     # A dense evaluation label value that is neither a class id nor the ignore value: "error"
     # stops evaluation naming the file; "ignore" counts those pixels as ignored (logged).
     cfg.TEST.OUT_OF_RANGE_LABELS = "error"
+
+
+def check_pairwise_options(weight, radius, sigma_xy, sigma_rgb, downscale) -> None:
+    """Raise ValueError naming the MODEL.PAIRWISE key whose value is outside its range."""
+    checks = [("WEIGHT", weight, weight >= 0, ">= 0"),
+              ("RADIUS", radius, int(radius) == radius and radius >= 1, "an integer >= 1"),
+              ("SIGMA_XY", sigma_xy, sigma_xy > 0, "> 0"),
+              ("SIGMA_RGB", sigma_rgb, sigma_rgb > 0, "> 0"),
+              ("DOWNSCALE", downscale, int(downscale) == downscale and downscale >= 1,
+               "an integer >= 1")]
+    for key, value, ok, expected in checks:
+        if not ok:
+            raise ValueError(f"MODEL.PAIRWISE.{key} must be {expected}, got {value!r}")
 
 
 def upgrade_renamed_values(cfg) -> List[str]:
