@@ -70,7 +70,7 @@ def _add_pairwise_config(cfg):
     cfg.MODEL.PAIRWISE.SIGMA_XY = 6.0
     # Colour bandwidth of the kernel, in grey levels (0-255) of the RGB distance.
     cfg.MODEL.PAIRWISE.SIGMA_RGB = 15.0
-    # The term runs on cells of DOWNSCALE x DOWNSCALE input pixels (probabilities, colours averaged).
+    # Side of the cells the term runs on, in input pixels (probabilities and colours averaged).
     cfg.MODEL.PAIRWISE.DOWNSCALE = 4
 
 

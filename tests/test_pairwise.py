@@ -124,7 +124,8 @@ _kernel = pairwise.pair_kernel
 MUTATIONS = {
     "gate dropped": ("downscale_masked", _no_gate(pairwise.downscale_masked)),
     "colour term dropped": ("pair_kernel", lambda p, c, sxy, srgb: torch.exp(-p / (2 * sxy ** 2))),
-    "position term dropped": ("pair_kernel", lambda p, c, sxy, srgb: torch.exp(-c / (2 * srgb ** 2))),
+    "position term dropped": ("pair_kernel",
+                              lambda p, c, sxy, srgb: torch.exp(-c / (2 * srgb ** 2))),
     "bandwidths swapped": ("pair_kernel", lambda p, c, sxy, srgb: _kernel(p, c, srgb, sxy)),
 }
 
