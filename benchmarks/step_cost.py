@@ -3,6 +3,10 @@
 
     python benchmarks/step_cost.py                       # demo and VOC shapes, on the CPU
     python benchmarks/step_cost.py --shapes voc --voc-batch 16 --device cuda
+    python benchmarks/step_cost.py --shapes idd --term pairwise --threads 1
+
+``--term`` chooses what "on" adds to partial cross-entropy ("off"): the AGMM terms of the
+shape's config (default), the pairwise term (MODEL.PAIRWISE.WEIGHT 0.1), or both.
 
 A training step is forward, backward and SGD update of the model built from the config, on a
 fixed random batch (images of noise; each label a Voronoi map of 4 classes drawn from K, of
@@ -25,7 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHAPES = {
     "demo": ("configs/synthetic_demo.yaml", []),
     "voc": ("configs/voc_point.yaml", ["MODEL.WEIGHTS", ""]),
+    "idd": ("configs/idd_lite_scribbles_robust.yaml", []),
 }
+# --term -> (AGMM terms on, pairwise term on) in the "on" configuration.
+TERMS = {"agmm": (True, False), "pairwise": (False, True), "agmm+pairwise": (True, True)}
 
 
 def make_batch(batch: int, size: int, num_classes: int, seed: int = 0):
@@ -47,7 +54,7 @@ def make_batch(batch: int, size: int, num_classes: int, seed: int = 0):
         inputs.append({
             "image": torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8),
             "sparse_seg": sparse.long(), "valid": torch.ones(size, size, dtype=torch.bool),
-            "sparse_classes": labels,
+            "sparse_classes": labels, "image_classes": labels,
         })
     return inputs
 
@@ -65,7 +72,9 @@ def worker(shape: str, agmm: bool, args) -> dict:
     cfg = get_cfg()
     add_agmm_config(cfg)
     cfg.merge_from_file(str(REPO / config))
-    cfg.merge_from_list(overrides + ["MODEL.AGMM.ENABLED", str(agmm), "MODEL.DEVICE", args.device])
+    use_agmm, use_pairwise = TERMS[args.term] if agmm else (False, False)
+    cfg.merge_from_list(overrides + ["MODEL.AGMM.ENABLED", str(use_agmm), "MODEL.DEVICE",
+                                     args.device, "MODEL.PAIRWISE.WEIGHT", 0.1 * use_pairwise])
     if args.device == "cpu":
         cfg.merge_from_list(["MODEL.RESNETS.NORM", "BN", "MODEL.SEM_SEG_HEAD.NORM", "BN"])
     batch = args.voc_batch if shape == "voc" else cfg.SOLVER.IMS_PER_BATCH
@@ -103,6 +112,8 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--term", default="agmm", choices=list(TERMS),
+                        help="what the 'on' step adds to partial cross-entropy")
     parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "AGMM"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -127,8 +138,8 @@ def main(argv=None):
                     f"({on['median_s'] / off['median_s'] - 1:+.0%}) | {off['peak_gb']:.2f} | "
                     f"{on['peak_gb']:.2f} |")
     print(f"training step on {device}, {args.threads} threads, median of {args.steps} steps "
-          f"after {args.warmup} warm-up")
-    print("| shape | batch x crop | AGMM off, s | AGMM on, s | on / off | peak GB off | peak GB on |")
+          f"after {args.warmup} warm-up; on = partial CE + {args.term}")
+    print("| shape | batch x crop | off, s | on, s | on / off | peak GB off | peak GB on |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
 
