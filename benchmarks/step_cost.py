@@ -3,7 +3,7 @@
 
     python benchmarks/step_cost.py                       # demo and VOC shapes, on the CPU
     python benchmarks/step_cost.py --shapes voc --voc-batch 16 --device cuda
-    python benchmarks/step_cost.py --shapes idd --term pairwise --threads 1
+    python benchmarks/step_cost.py --shapes idd --term pairwise --threads 1 --alternate
 
 ``--term`` chooses what "on" adds to partial cross-entropy ("off"): the AGMM terms of the
 shape's config (default), the pairwise term (MODEL.PAIRWISE.WEIGHT 0.1), or both.
@@ -59,8 +59,8 @@ def make_batch(batch: int, size: int, num_classes: int, seed: int = 0):
     return inputs
 
 
-def worker(shape: str, agmm: bool, args) -> dict:
-    """Time training steps of one configuration in this process."""
+def build(shape: str, agmm: bool, args):
+    """(model, optimizer, inputs, batch, crop) of one configuration: "off" (partial CE) or "on"."""
     import torch
     from detectron2.config import get_cfg
     from detectron2.modeling import build_model
@@ -79,21 +79,38 @@ def worker(shape: str, agmm: bool, args) -> dict:
         cfg.merge_from_list(["MODEL.RESNETS.NORM", "BN", "MODEL.SEM_SEG_HEAD.NORM", "BN"])
     batch = args.voc_batch if shape == "voc" else cfg.SOLVER.IMS_PER_BATCH
     size = cfg.INPUT.CROP.SIZE[0]
+    torch.manual_seed(0)
     model = build_model(cfg).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     inputs = make_batch(batch, size, cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES)
-    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    return model, optimizer, inputs, batch, size
+
+
+def timed_step(model, optimizer, inputs, device: str):
+    """Seconds of one forward, backward and update; and the loss names."""
+    import torch
+
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    losses = model(inputs)
+    optimizer.zero_grad()
+    sum(losses.values()).backward()
+    optimizer.step()
+    sync()
+    return time.perf_counter() - start, sorted(losses)
+
+
+def worker(shape: str, agmm: bool, args) -> dict:
+    """Time training steps of one configuration in this process."""
+    import torch
+
+    model, optimizer, inputs, batch, size = build(shape, agmm, args)
     times = []
     for step in range(args.warmup + args.steps):
-        sync()
-        start = time.perf_counter()
-        losses = model(inputs)
-        optimizer.zero_grad()
-        sum(losses.values()).backward()
-        optimizer.step()
-        sync()
+        seconds, losses = timed_step(model, optimizer, inputs, args.device)
         if step >= args.warmup:
-            times.append(time.perf_counter() - start)
+            times.append(seconds)
     if args.device.startswith("cuda"):
         peak_gb = torch.cuda.max_memory_allocated() / 2**30
     else:
@@ -101,6 +118,23 @@ def worker(shape: str, agmm: bool, args) -> dict:
     return {"shape": shape, "agmm": agmm, "batch": batch, "crop": size,
             "median_s": statistics.median(times), "peak_gb": peak_gb,
             "losses": sorted(losses)}
+
+
+def alternate(shape: str, args) -> str:
+    """Both configurations in this process, their steps taken in turn, so that a load that
+    changes over time (a shared CPU) slows both alike: a Markdown row with the median of each
+    and the median of the per-pair ratios."""
+    built = {on: build(shape, on, args) for on in (False, True)}
+    times = {False: [], True: []}
+    for step in range(args.warmup + args.steps):
+        for on, (model, optimizer, inputs, *_) in built.items():
+            seconds, _ = timed_step(model, optimizer, inputs, args.device)
+            if step >= args.warmup:
+                times[on].append(seconds)
+    ratio = statistics.median(b / a for a, b in zip(times[False], times[True]))
+    _, _, _, batch, size = built[False]
+    return (f"| {shape} | {batch} x {size}² | {statistics.median(times[False]):.3f} | "
+            f"{statistics.median(times[True]):.3f} | {ratio:.2f}x ({ratio - 1:+.0%}) | - | - |")
 
 
 def main(argv=None):
@@ -114,6 +148,9 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--term", default="agmm", choices=list(TERMS),
                         help="what the 'on' step adds to partial cross-entropy")
+    parser.add_argument("--alternate", action="store_true",
+                        help="both configurations in one process, steps in turn (a shared CPU); "
+                             "the ratio is the median of the per-pair ratios, no peak memory")
     parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "AGMM"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -125,7 +162,7 @@ def main(argv=None):
 
         device = f"{device} ({torch.cuda.get_device_name()})"
     rows = []
-    for shape in args.shapes:
+    for shape in args.shapes if not args.alternate else []:
         results = {}
         for agmm in ("off", "on"):
             cmd = [sys.executable, __file__, "--worker", shape, agmm] + [
@@ -137,6 +174,8 @@ def main(argv=None):
                     f"{on['median_s']:.3f} | {on['median_s'] / off['median_s']:.2f}x "
                     f"({on['median_s'] / off['median_s'] - 1:+.0%}) | {off['peak_gb']:.2f} | "
                     f"{on['peak_gb']:.2f} |")
+    if args.alternate:
+        rows = [alternate(shape, args) for shape in args.shapes]
     print(f"training step on {device}, {args.threads} threads, median of {args.steps} steps "
           f"after {args.warmup} warm-up; on = partial CE + {args.term}")
     print("| shape | batch x crop | off, s | on, s | on / off | peak GB off | peak GB on |")
