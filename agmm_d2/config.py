@@ -10,7 +10,7 @@ from detectron2.config import CfgNode as CN
 from detectron2.projects.deeplab import add_deeplab_config
 
 __all__ = ["CHOICES", "RENAMED_VALUES", "add_agmm_config", "allowed_values", "check_choice",
-           "validate_config"]
+           "check_pairwise_options", "validate_config"]
 
 # Every choice option: {full config key: {allowed value: what it selects}}; the first value is
 # the default.
@@ -35,6 +35,11 @@ CHOICES: Dict[str, Dict[str, str]] = {
     "MODEL.AGMM.GMM_TARGET": {
         "released": "the GMM terms use R = exp(-a^2) class by class",
         "normalized": "R divided by its sum over the crop's present classes at each pixel",
+    },
+    "MODEL.AGMM.GMM_CLASS_BALANCE": {
+        "none": "the unlabeled GMM term weighs each class by its area (released)",
+        "inverse_frequency": "each class weighted by its inverse share of the batch's annotated "
+                             "pixels, so rare classes pull as much as common ones",
     },
     "SOLVER.OPTIMIZER": {
         "SGD": "SGD with SOLVER.MOMENTUM and NESTEROV (the released recipe)",
@@ -96,6 +101,8 @@ def validate_config(cfg) -> List[str]:
     confidence = cfg.MODEL.AGMM.GMM_CONFIDENCE
     if not 0 <= confidence < 1:
         raise ValueError(f"MODEL.AGMM.GMM_CONFIDENCE is {confidence}; expected a value in [0, 1)")
+    p = cfg.MODEL.PAIRWISE
+    check_pairwise_options(p.WEIGHT, p.RADIUS, p.SIGMA_XY, p.SIGMA_RGB, p.DOWNSCALE)
     return notes
 
 
@@ -140,6 +147,25 @@ def _add_model_config(cfg):
     # In [0, 1): the unlabeled GMM term counts only pixels whose largest response (of the
     # crop's present classes) reaches this; 0 (released) counts every valid pixel.
     cfg.MODEL.AGMM.GMM_CONFIDENCE = 0.0
+    # "none" (released): the unlabeled GMM term weighs each class by its area; "inverse_frequency":
+    # each class also by the inverse of its share of the batch's annotated pixels (docs/method.md).
+    cfg.MODEL.AGMM.GMM_CLASS_BALANCE = "none"
+    _add_pairwise_config(cfg)
+
+
+def _add_pairwise_config(cfg):
+    """The Gated CRF pairwise term (modeling/pairwise.py); independent of MODEL.AGMM.ENABLED."""
+    cfg.MODEL.PAIRWISE = CN()
+    # Weight of loss_pairwise; 0 (default) switches the term off.
+    cfg.MODEL.PAIRWISE.WEIGHT = 0.0
+    # Window radius r, in downscaled pixels: each pixel is paired with its (2r+1)^2 - 1 neighbours.
+    cfg.MODEL.PAIRWISE.RADIUS = 5
+    # Position bandwidth of the kernel, in downscaled pixels.
+    cfg.MODEL.PAIRWISE.SIGMA_XY = 6.0
+    # Colour bandwidth of the kernel, in grey levels (0-255) of the RGB distance.
+    cfg.MODEL.PAIRWISE.SIGMA_RGB = 15.0
+    # Side of the cells the term runs on, in input pixels (probabilities and colours averaged).
+    cfg.MODEL.PAIRWISE.DOWNSCALE = 4
 
 
 def _add_input_config(cfg):
@@ -194,3 +220,16 @@ def _add_solver_test_config(cfg):
     # A dense evaluation label value that is neither a class id nor the ignore value: "error"
     # stops evaluation naming the file; "ignore" counts those pixels as ignored (logged).
     cfg.TEST.OUT_OF_RANGE_LABELS = "error"
+
+
+def check_pairwise_options(weight, radius, sigma_xy, sigma_rgb, downscale) -> None:
+    """Raise ValueError naming the MODEL.PAIRWISE key whose value is outside its range."""
+    checks = [("WEIGHT", weight, weight >= 0, ">= 0"),
+              ("RADIUS", radius, int(radius) == radius and radius >= 1, "an integer >= 1"),
+              ("SIGMA_XY", sigma_xy, sigma_xy > 0, "> 0"),
+              ("SIGMA_RGB", sigma_rgb, sigma_rgb > 0, "> 0"),
+              ("DOWNSCALE", downscale, int(downscale) == downscale and downscale >= 1,
+               "an integer >= 1")]
+    for key, value, ok, expected in checks:
+        if not ok:
+            raise ValueError(f"MODEL.PAIRWISE.{key} must be {expected}, got {value!r}")

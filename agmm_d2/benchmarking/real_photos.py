@@ -11,7 +11,9 @@ once under ``<root>/sparse/`` with ``agmm_d2.data.prep`` (the code of datasets_p
 make_clicks.py and make_scribbles.py): 20 random clicks per image, 2 clicks of radius 1 in every
 region, 3-px scribbles (and 5 and 100 clicks for the curve). Each label type trains with its
 configs: ``configs/idd_lite_<type>_baseline.yaml`` (partial CE), ``idd_lite_<type>.yaml`` (AGMM
-as released) and ``idd_lite_<type>_robust.yaml`` (the preset), ``idd_lite_full.yaml`` dense.
+as released), ``idd_lite_<type>_robust.yaml`` (the preset), ``_pairwise`` (partial CE + the Gated
+CRF pairwise term), ``_robust_pairwise``, ``_balanced`` (the preset with class-balanced GMM
+supervision), and ``idd_lite_full.yaml`` dense.
 Runs are resumable and go two at a time, single-threaded (agmm_d2.benchmarking.runs).
 
 Prints a Markdown table (mean ± std over seeds, per seed, the paired difference to partial CE
@@ -45,7 +47,9 @@ LABEL_TYPES = {
     "points": ("points", "idd_lite_points"),
     "scribbles": ("scribbles", "idd_lite_scribbles"),
 }
-METHODS = {"partial CE": "_baseline", "AGMM, released": "", "AGMM, preset": "_robust"}
+METHODS = {"partial CE": "_baseline", "AGMM, released": "", "AGMM, preset": "_robust",
+           "partial CE + pairwise": "_pairwise", "AGMM preset + pairwise": "_robust_pairwise",
+           "AGMM preset, class-balanced": "_balanced"}
 DENSE = "dense labels, cross-entropy"
 # The label-budget curve: clicks per image, trained with the 20-clicks configs.
 CURVE_CLICKS = (5, 20, 100)

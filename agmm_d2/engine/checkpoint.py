@@ -11,7 +11,8 @@ from detectron2.checkpoint import DetectionCheckpointer
 
 from .errors import InputError
 
-__all__ = ["CheckpointError", "GuardedCheckpointer", "load_weights", "resume_checkpoint"]
+__all__ = ["CheckpointError", "GuardedCheckpointer", "load_weights", "reinitialised_message",
+           "resume_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +75,34 @@ def resume_checkpoint(output_dir: str) -> Tuple[Optional[str], Optional[str]]:
                           "start from MODEL.WEIGHTS")
 
 
+def reinitialised_message(path: str, incorrect_shapes, loaded: int, total: int) -> str:
+    """One line: which tensors of the model kept their initial values because the checkpoint's
+    have another shape, and why (a classifier for another number of classes, when it is one).
+
+    Args:
+        incorrect_shapes: fvcore's [(key, shape in the checkpoint, shape in the model)].
+        loaded, total: tensors of the model loaded from the checkpoint, and all of them.
+    """
+    parts, counts = [], set()
+    for key, in_checkpoint, in_model in incorrect_shapes:
+        parts.append(f"{key} {tuple(in_checkpoint)} -> {tuple(in_model)}")
+        if key.endswith("predictor.weight") and in_checkpoint[1:] == in_model[1:]:
+            counts.add((in_checkpoint[0], in_model[0]))
+    if len(counts) == 1 and len(incorrect_shapes) <= 2:
+        (old, new), = counts
+        why = f"the checkpoint's classifier has {old} classes, this model's {new}"
+    else:
+        why = "their shapes differ from the checkpoint's"
+    return (f"{path}: re-initialised {len(parts)} tensors ({why}): " + ", ".join(parts)
+            + f"; {loaded} of the model's {total} tensors were loaded from it")
+
+
 class GuardedCheckpointer(DetectionCheckpointer):
     """DetectionCheckpointer that reports a file it cannot read as one CheckpointError naming it,
     refuses a checkpoint that matches no parameter of the model, warns loudly when it matches few,
     and resumes from the newest readable checkpoint when the last one is missing or truncated.
+    Tensors whose shape differs from the checkpoint's (the classifier of a model trained with
+    another number of classes) keep their initial values, reported in one line.
 
     Args:
         expect_complete: warn when the checkpoint lacks any of the model's tensors (inference,
@@ -103,18 +128,34 @@ class GuardedCheckpointer(DetectionCheckpointer):
         # BatchNorm's step counters are not weights (fvcore does not report them missing).
         tensors = {k for k in self.model.state_dict() if not k.endswith("num_batches_tracked")}
         total = len(tensors)
+        # fvcore lists the tensors it skipped for their shape among the missing ones too.
         missing = len(tensors & set(incompatible.missing_keys))
+        reshaped = len(incompatible.incorrect_shapes)
         loaded = total - missing
+        self._counts = loaded, total
         if loaded == 0:
             raise CheckpointError(
                 f"{self._loading}: none of the model's {total} tensors is in this checkpoint "
                 "(is it a checkpoint of this config's model?)")
         if missing and (self.expect_complete or loaded < total / 2):
             logger.warning(
-                "%s: only %d of the model's %d tensors were found in this checkpoint; the other "
-                "%d keep their initial (random) values. Is it a checkpoint of this config's "
-                "model?", self._loading, loaded, total, missing)
+                "%s: only %d of the model's %d tensors were loaded from this checkpoint (%d absent "
+                "from it, %d of another shape); the others keep their initial (random) values. "
+                "Is it a checkpoint of this config's model?", self._loading, loaded, total,
+                missing - reshaped, reshaped)
         return incompatible
+
+    def _log_incompatible_keys(self, incompatible):
+        # One line for the tensors skipped for their shape, instead of fvcore's line per tensor
+        # ("You might want to double check") and its list of them as missing.
+        if incompatible.incorrect_shapes:
+            logger.warning(reinitialised_message(self._loading, incompatible.incorrect_shapes,
+                                                 *self._counts))
+            skipped = {key for key, *_ in incompatible.incorrect_shapes}
+            incompatible = incompatible._replace(
+                missing_keys=[k for k in incompatible.missing_keys if k not in skipped],
+                incorrect_shapes=[])
+        super()._log_incompatible_keys(incompatible)
 
     def load(self, path, checkpointables=None):
         self._loading = path

@@ -38,7 +38,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
               class_presence: Tensor, *, ignore_value: int = 255, variance: str = "fixed",
               proto_reduction: str = "sum", feature_norm: str = "none",
               gmm_target: str = "released", gmm_confidence: float = 0.0,
-              weights: Optional[Dict[str, float]] = None) -> Dict[str, Tensor]:
+              weights: Optional[Dict[str, float]] = None,
+              gmm_class_balance: str = "none") -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
 
     Args:
@@ -67,6 +68,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
             still averaged over all valid pixels); 0 (the released code) counts every one.
         weights (dict or None): multipliers for "sem_seg", "absent", "proto", "gmm" (default
             1.0 each). A term with weight 0 is not computed and returns 0.
+        gmm_class_balance (str): "none" (the released code) or "inverse_frequency": the
+            unlabeled GMM term also weighs each class by ``class_balance_weights``.
 
     Returns:
         dict[str, Tensor]: scalars ``loss_sem_seg``, ``loss_absent``, ``loss_proto``,
@@ -77,7 +80,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
     """
     weights = _check_inputs(features, logits, targets, valid, class_presence, ignore_value,
                             variance, proto_reduction, weights, feature_norm, gmm_target,
-                            gmm_confidence)
+                            gmm_confidence, gmm_class_balance)
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
@@ -87,7 +90,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         features = normalize_features(features.to(compute_dtype), feature_norm)
         losses = _agmm_terms(features, logits, targets.long(), valid.bool(),
                              class_presence.to(compute_dtype), ignore_value, variance,
-                             proto_reduction, gmm_target, gmm_confidence, weights, compute_dtype)
+                             proto_reduction, gmm_target, gmm_confidence, weights, compute_dtype,
+                             gmm_class_balance)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
 
 
@@ -105,7 +109,7 @@ def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
 
 
 def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, variance,
-                proto_reduction, gmm_target, gmm_confidence, weights, cd):
+                proto_reduction, gmm_target, gmm_confidence, weights, cd, gmm_class_balance="none"):
     """Unweighted terms; features and image labels already in the compute dtype ``cd``."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
@@ -137,13 +141,17 @@ def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, 
     a_cls = targets[a_b, a_y, a_x].split(per_image)
     u_f = u.to(cd)
     gmm_coef = u_f / (u_f.sum(1, keepdim=True) + EPS)
+    unlabeled_coef = None
+    if gmm_class_balance == "inverse_frequency":
+        unlabeled_coef = gmm_coef * class_balance_weights(counts).to(cd)
     valid_f = valid.to(cd).view(B, -1)
     absent_coef = 1 - class_presence
     plans = [
         ImagePlan(valid=valid_f[b], ann_pix=a_pix[b], ann_cls=a_cls[b],
                   absent_coef=absent_coef[b] if use_absent else None,
                   present=present[b], gmm_coef=gmm_coef[b, present[b]],
-                  gmm_confidence=float(gmm_confidence))
+                  gmm_confidence=float(gmm_confidence),
+                  unlabeled_coef=None if unlabeled_coef is None else unlabeled_coef[b, present[b]])
         for b in range(B)
     ]
     ce, absent, gmm_unlabeled, gmm_labeled = dense_terms(logits, r_low, plans, cd, use_ce, use_gmm)
@@ -153,6 +161,18 @@ def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, 
     losses["absent"] = absent / n_valid
     losses["gmm"] = gmm_unlabeled / n_valid + gmm_labeled / n_ann
     return losses
+
+
+def class_balance_weights(counts: Tensor) -> Tensor:
+    """(K,) beta of GMM_CLASS_BALANCE "inverse_frequency" from (B, K) annotated pixel counts.
+
+    ``beta_k = (1 / n_k) / mean_{j in S} (1 / n_j)`` with n_k the batch's annotated pixels of
+    class k and S the classes with n_k > 0 (beta averages 1 over S); 0 outside S. No gradient.
+    """
+    n = counts.sum(0).double()
+    inverse = torch.where(n > 0, 1 / n.clamp(min=1), 0.0)
+    n_classes = int((n > 0).sum())
+    return inverse * n_classes / inverse.sum() if n_classes else inverse
 
 
 def _presence(targets: Tensor, annotated: Tensor, K: int):
@@ -333,10 +353,12 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 
 
 def check_options(variance: str, proto_reduction: str, feature_norm: str,
-                  gmm_target: str = "released", gmm_confidence: float = 0.0) -> None:
+                  gmm_target: str = "released", gmm_confidence: float = 0.0,
+                  gmm_class_balance: str = "none") -> None:
     """Raise ValueError naming the option whose value is not one of its choices (the registry
     ``agmm_d2.config.CHOICES``)."""
     check_choice("MODEL.AGMM.GMM_TARGET", gmm_target, "gmm_target")
+    check_choice("MODEL.AGMM.GMM_CLASS_BALANCE", gmm_class_balance, "gmm_class_balance")
     if not 0 <= gmm_confidence < 1:
         raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
     check_choice("MODEL.AGMM.VARIANCE", variance, "variance")
@@ -346,7 +368,8 @@ def check_options(variance: str, proto_reduction: str, feature_norm: str,
 
 def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,
                   proto_reduction, weights, feature_norm="none",
-                  gmm_target="released", gmm_confidence=0.0) -> Dict[str, float]:
+                  gmm_target="released", gmm_confidence=0.0,
+                  gmm_class_balance="none") -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
     for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
                          ("valid", valid, 3), ("class_presence", class_presence, 2)]:
@@ -371,7 +394,8 @@ def _check_inputs(features, logits, targets, valid, class_presence, ignore_value
     if bool(bad.any()):
         raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
                          f"not ignore_value={ignore_value}")
-    check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence)
+    check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence,
+                  gmm_class_balance)
     weights = dict(weights or {})
     unknown = set(weights) - set(TERMS)
     if unknown:
@@ -401,7 +425,7 @@ class AGMMLoss(nn.Module):
                  proto_reduction: str = "sum", feature_norm: str = "none",
                  gmm_target: str = "released", gmm_confidence: float = 0.0,
                  weights: Optional[Dict[str, float]] = None, warmup_iters: int = 0,
-                 ramp_iters: int = 0):
+                 ramp_iters: int = 0, gmm_class_balance: str = "none"):
         """
         Args:
             enabled (bool): False gives the partial cross-entropy baseline: only
@@ -416,9 +440,11 @@ class AGMMLoss(nn.Module):
             warmup_iters, ramp_iters (int): the absent, proto and gmm weights are 0 for
                 ``warmup_iters`` iterations, then ramp linearly to their value over
                 ``ramp_iters`` (``ramp_factor``); 0 and 0 (default) is the released behaviour.
+            gmm_class_balance (str): "none" or "inverse_frequency"; see ``agmm_loss``.
         """
         super().__init__()
-        check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence)
+        check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence,
+                      gmm_class_balance)
         if warmup_iters < 0 or ramp_iters < 0:
             raise ValueError(f"warmup_iters and ramp_iters must be >= 0, got {warmup_iters} and "
                              f"{ramp_iters}")
@@ -429,6 +455,7 @@ class AGMMLoss(nn.Module):
         self.feature_norm = feature_norm
         self.gmm_target = gmm_target
         self.gmm_confidence = float(gmm_confidence)
+        self.gmm_class_balance = gmm_class_balance
         self.warmup_iters = int(warmup_iters)
         self.ramp_iters = int(ramp_iters)
         self.weights = {k: float((weights or {}).get(k, 1.0)) for k in TERMS}
@@ -450,6 +477,7 @@ class AGMMLoss(nn.Module):
                         "proto": agmm.PROTO_WEIGHT, "gmm": agmm.GMM_WEIGHT},
             "warmup_iters": agmm.WARMUP_ITERS,
             "ramp_iters": agmm.RAMP_ITERS,
+            "gmm_class_balance": agmm.GMM_CLASS_BALANCE,
         }
 
     def weights_at(self, iteration: Optional[int] = None) -> Dict[str, float]:
@@ -465,7 +493,8 @@ class AGMMLoss(nn.Module):
                            ignore_value=self.ignore_value, variance=self.variance,
                            proto_reduction=self.proto_reduction, feature_norm=self.feature_norm,
                            gmm_target=self.gmm_target, gmm_confidence=self.gmm_confidence,
-                           weights=self.weights_at(iteration))
+                           weights=self.weights_at(iteration),
+                           gmm_class_balance=self.gmm_class_balance)
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
 
     @torch.no_grad()
@@ -482,5 +511,6 @@ class AGMMLoss(nn.Module):
                 f"variance={self.variance!r}, proto_reduction={self.proto_reduction!r}, "
                 f"feature_norm={self.feature_norm!r}, gmm_target={self.gmm_target!r}, "
                 f"gmm_confidence={self.gmm_confidence}, "
+                f"gmm_class_balance={self.gmm_class_balance!r}, "
                 f"weights={self.weights}, "
                 f"warmup_iters={self.warmup_iters}, ramp_iters={self.ramp_iters}")

@@ -44,6 +44,8 @@ class ImagePlan:
         gmm_coef (Tensor): (n,) ``u / (sum_k u + 1e-6)`` of those classes.
         gmm_confidence (float): the unlabeled GMM term only counts pixels where the largest
             response of the present classes is at least this; 0 counts every valid pixel.
+        unlabeled_coef (Tensor or None): (n,) class weights of the unlabeled GMM term when they
+            differ from ``gmm_coef`` (class balance); None: ``gmm_coef``.
     """
 
     valid: Tensor
@@ -53,6 +55,12 @@ class ImagePlan:
     present: Tensor
     gmm_coef: Tensor
     gmm_confidence: float = 0.0
+    unlabeled_coef: Optional[Tensor] = None
+
+    @property
+    def unlabeled_weights(self) -> Tensor:
+        """(n,) the class weights of the unlabeled GMM term."""
+        return self.gmm_coef if self.unlabeled_coef is None else self.unlabeled_coef
 
     def gmm_gate(self, r: Tensor) -> Optional[Tensor]:
         """(m,) 1 where the largest response of the slice's ``r`` (n, m) reaches
@@ -241,7 +249,7 @@ class _DenseTerms(torch.autograd.Function):
                     t.mul_(r[:, px]).add_(log1m_ps)
                     gate = plan.gmm_gate(r[:, px])
                     gmm_valid = valid if gate is None else valid * gate
-                    gmm_unlabeled -= torch.mv(t.t(), plan.gmm_coef).dot(gmm_valid) / 2
+                    gmm_unlabeled -= torch.mv(t.t(), plan.unlabeled_weights).dot(gmm_valid) / 2
         ctx.save_for_backward(logits, r_low)
         ctx.plans = plans
         ctx.flags = compute_dtype, use_ce, use_gmm
@@ -284,7 +292,7 @@ class _DenseTerms(torch.autograd.Function):
                     r_graph = _response(r_in, (H, W))
                 r = r_graph.detach().view(n, -1)
                 g_r = torch.empty_like(r) if want_r else None
-                coef = (plan.gmm_coef * g_unlabeled / 2)[:, None]
+                coef = (plan.unlabeled_weights * g_unlabeled / 2)[:, None]
             for px in chunks if plan.absent_coef is not None or gmm else []:
                 m = px.stop - px.start
                 p = _softmax_into(z[:, px].to(cd), p_buf[:, :m])

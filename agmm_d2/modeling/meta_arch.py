@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from ..config import check_choice
 from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
+from .pairwise import PairwiseLoss
 
 __all__ = ["AGMMSemanticSegmentor", "TrainingView"]
 
@@ -31,7 +32,8 @@ class AGMMSemanticSegmentor(nn.Module):
     def __init__(self, *, backbone: Backbone, sem_seg_head: nn.Module, criterion: Callable,
                  pixel_mean, pixel_std, ignore_value: int = 255,
                  test_time: Optional[Callable] = None,
-                 absent_from: str = "sparse_classes"):
+                 absent_from: str = "sparse_classes",
+                 pairwise: Optional[Callable] = None):
         """
         Args:
             backbone: a detectron2 backbone; the head reads some of its features.
@@ -46,6 +48,9 @@ class AGMMSemanticSegmentor(nn.Module):
             absent_from: the mapper's key holding the classes the loss takes as present in each
                 image: "sparse_classes" (those its sparse label touches, as released) or
                 "image_classes" (its complete image-level labels).
+            pairwise: ``pairwise(logits, images, valid)`` -> {"loss_pairwise": scalar}, a term
+                on the raw image colours (0-255) beside the criterion's (``PairwiseLoss``), or
+                None (MODEL.PAIRWISE.WEIGHT 0).
         """
         super().__init__()
         self.backbone = backbone
@@ -56,6 +61,7 @@ class AGMMSemanticSegmentor(nn.Module):
         # classes present in each image (c).
         check_choice("MODEL.AGMM.ABSENT_FROM", absent_from)
         self.absent_from = absent_from
+        self.pairwise = pairwise
         self.test_time = test_time if test_time is not None else SemSegInference()
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
@@ -76,6 +82,7 @@ class AGMMSemanticSegmentor(nn.Module):
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "test_time": SemSegInference(cfg),
             "absent_from": cfg.MODEL.AGMM.ABSENT_FROM,
+            "pairwise": PairwiseLoss(cfg) if cfg.MODEL.PAIRWISE.WEIGHT > 0 else None,
         }
 
     @property
@@ -98,14 +105,19 @@ class AGMMSemanticSegmentor(nn.Module):
 
         Returns:
             training: dict of scalar losses (loss_sem_seg, and loss_absent, loss_proto,
-                loss_gmm when AGMM is enabled).
+                loss_gmm when AGMM is enabled, loss_pairwise when the pairwise term is on).
             inference: list of {"sem_seg": (K, height, width) class probabilities}.
         """
         if not self.training:
             return self.inference(batched_inputs)
         view = self.training_view(batched_inputs)
-        return self.criterion(view.features, view.logits, view.targets, view.valid,
-                              view.class_presence, iteration=_training_iteration())
+        losses = self.criterion(view.features, view.logits, view.targets, view.valid,
+                                view.class_presence, iteration=_training_iteration())
+        if self.pairwise is not None:
+            # The pairwise kernel compares raw colours (INPUT.FORMAT, 0-255), not normalised ones.
+            colours = self._pad([x["image"].to(self.device).float() for x in batched_inputs], 0.0)
+            losses = {**losses, **self.pairwise(view.logits, colours, view.valid)}
+        return losses
 
     def training_view(self, batched_inputs: List[dict]) -> "TrainingView":
         """What the loss sees of a batch (dicts as in ``forward``'s training mode): the inputs
