@@ -1,0 +1,1 @@
+"""Sweep runners and benchmark tables shared by the scripts in benchmarks/."""

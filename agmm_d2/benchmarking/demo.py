@@ -1,0 +1,94 @@
+"""How much the demo's mIoU moves with the seed and the thread count, and how long it takes.
+
+Each run is ``tools/train_net.py`` with the demo config (``SEED`` and ``OMP_NUM_THREADS`` set per
+run) in its own folder under the output; the table lists every run's mIoU and wall time, then
+the minimum, maximum, spread (max - min) and median of the mIoU. What ``benchmarks/demo_spread.py``
+prints and docs/demo.md quotes.
+"""
+import itertools
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+from agmm_d2.engine.errors import InputError
+from agmm_d2.engine.runs import train
+from agmm_d2.utils.atomic import atomic_write
+
+__all__ = ["DemoRun", "measure_demo_spread", "spread_table"]
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = "configs/synthetic_demo.yaml"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One finished training run: its seed, torch threads, final mIoU and wall time."""
+    seed: int
+    threads: int
+    miou: float
+    seconds: float
+
+
+def spread_table(runs: Sequence[DemoRun]) -> str:
+    """Markdown: one row per run, then min / max / spread / median of the mIoU and the median
+    wall time."""
+    lines = ["| seed | threads | mIoU | wall time |", "| ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r.seed} | {r.threads} | {r.miou:.1f} | {r.seconds / 60:.1f} min |" for r in runs]
+    mious = [r.miou for r in runs]
+    minutes = statistics.median(r.seconds for r in runs) / 60
+    lines.append(f"\nmIoU over {len(runs)} runs: min {min(mious):.1f}, max {max(mious):.1f}, "
+                 f"spread {max(mious) - min(mious):.1f}, median {statistics.median(mious):.1f}; "
+                 f"median wall time {minutes:.1f} min")
+    return "\n".join(lines)
+
+
+def _check_free(output: Path, names: Sequence[str]) -> None:
+    """A run folder that already exists would mix an old run into the table: refuse it."""
+    taken = [n for n in names if (output / n).exists()]
+    if taken:
+        raise InputError(f"--output {output} already holds {taken[0]}/: choose an empty folder")
+
+
+def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
+                        config: str = DEMO_CONFIG, overrides: Sequence[str] = (), jobs: int = 1,
+                        command: Optional[Sequence[str]] = None,
+                        train_fn: Callable = train) -> List[DemoRun]:
+    """Train ``config`` once per (seed, thread count), ``jobs`` runs at once; the runs in order.
+
+    Args:
+        seeds, threads: every combination is run, seed by seed.
+        output: run ``seed<S>_threads<T>`` trains into ``output/seed<S>_threads<T>/``; its log is
+            ``output/seed<S>_threads<T>.log``. Existing run folders are refused.
+        config, overrides: ``--config-file`` (relative to the repository) and ``KEY VALUE``
+            overrides of every run.
+        jobs: runs at once. 1 measures each run's time alone; 2 on a 2-core CPU shares the
+            cores, which slows every run.
+        command: how to start train_net (default: this Python on the repository's script).
+    """
+    if jobs < 1:
+        raise InputError(f"--jobs {jobs}: expected 1 or more")
+    output = Path(output)
+    combos = list(itertools.product(seeds, threads))
+    names = [f"seed{s}_threads{t}" for s, t in combos]
+    _check_free(output, names)
+    command = list(command or [sys.executable, str(REPO / "tools" / "train_net.py")])
+
+    def one(combo, name):
+        seed, n_threads = combo
+        start = time.perf_counter()
+        miou = train_fn(output / name, command, config, [*overrides, "SEED", str(seed)],
+                        n_threads, REPO)
+        run = DemoRun(seed, n_threads, miou, time.perf_counter() - start)
+        print(f"seed {seed}, {n_threads} thread(s): mIoU {miou:.1f} ({run.seconds:.0f} s)",
+              flush=True)
+        return run
+
+    with ThreadPoolExecutor(jobs) as pool:
+        runs = list(pool.map(one, combos, names))
+    with atomic_write(output / "spread.md") as tmp:
+        tmp.write_text(spread_table(runs) + "\n")
+    return runs
