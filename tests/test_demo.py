@@ -36,11 +36,11 @@ def test_every_seed_and_thread_count_is_run_with_its_overrides(tmp_path):
     runs = measure_demo_spread([0, 7], [1, 2], tmp_path, overrides=["SOLVER.MAX_ITER", "3"],
                                train_fn=fake_train(calls))
     assert [(r.seed, r.threads, r.miou) for r in runs] == [
-        (0, 1, 0.1), (0, 2, 0.2), (7, 1, 7.1), (7, 2, 7.2)]
-    assert [c[0] for c in calls] == ["seed0_threads1", "seed0_threads2", "seed7_threads1",
+        (0, 1, 0.1), (7, 1, 7.1), (0, 2, 0.2), (7, 2, 7.2)]
+    assert [c[0] for c in calls] == ["seed0_threads1", "seed7_threads1", "seed0_threads2",
                                      "seed7_threads2"]
     assert all(c[1] == DEMO_CONFIG and c[2][:2] == ["SOLVER.MAX_ITER", "3"] for c in calls)
-    assert [c[3] for c in calls] == [1, 2, 1, 2]
+    assert [c[3] for c in calls] == [1, 1, 2, 2]
     assert (tmp_path / "spread.md").read_text() == spread_table(runs) + "\n"
 
 

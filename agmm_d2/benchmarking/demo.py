@@ -60,7 +60,8 @@ def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
     """Train ``config`` once per (seed, thread count), ``jobs`` runs at once; the runs in order.
 
     Args:
-        seeds, threads: every combination is run, seed by seed.
+        seeds, threads: every combination is run, thread count by thread count (the
+            single-threaded runs first when ``threads`` starts with 1).
         output: run ``seed<S>_threads<T>`` trains into ``output/seed<S>_threads<T>/``; its log is
             ``output/seed<S>_threads<T>.log``. Existing run folders are refused.
         config, overrides: ``--config-file`` (relative to the repository) and ``KEY VALUE``
@@ -72,7 +73,7 @@ def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
     if jobs < 1:
         raise InputError(f"--jobs {jobs}: expected 1 or more")
     output = Path(output)
-    combos = list(itertools.product(seeds, threads))
+    combos = [(s, t) for t, s in itertools.product(threads, seeds)]
     names = [f"seed{s}_threads{t}" for s, t in combos]
     _check_free(output, names)
     command = list(command or [sys.executable, str(REPO / "tools" / "train_net.py")])
