@@ -62,6 +62,14 @@ def test_existing_run_folder_is_refused_before_any_run(tmp_path):
     assert calls == []
 
 
+def test_a_recorded_run_is_kept_and_the_others_run(tmp_path):
+    measure_demo_spread([0], [1], tmp_path, train_fn=fake_train([]))
+    calls = []
+    runs = measure_demo_spread([0, 1], [1], tmp_path, train_fn=fake_train(calls))
+    assert [c[0] for c in calls] == ["seed1_threads1"]
+    assert [(r.seed, r.miou) for r in runs] == [(0, 0.1), (1, 1.1)]
+
+
 @pytest.mark.slow
 def test_demo_trains_end_to_end_on_a_tiny_budget(tiny_synthetic, tmp_path, monkeypatch):
     """Both thread counts, 5 iterations each, on the tiny dataset; real mIoU and times."""

@@ -6,11 +6,12 @@ the minimum, maximum, spread (max - min) and median of the mIoU. What ``benchmar
 prints and docs/demo.md quotes.
 """
 import itertools
+import json
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
@@ -46,11 +47,20 @@ def spread_table(runs: Sequence[DemoRun]) -> str:
     return "\n".join(lines)
 
 
+def _finished(output: Path, name: str) -> Optional[DemoRun]:
+    """The record of a run that finished in an earlier invocation, or None."""
+    record = output / f"{name}.json"
+    return DemoRun(**json.loads(record.read_text())) if record.is_file() else None
+
+
 def _check_free(output: Path, names: Sequence[str]) -> None:
-    """A run folder that already exists would mix an old run into the table: refuse it."""
-    taken = [n for n in names if (output / n).exists()]
+    """A run folder without its record (an interrupted or foreign run) would mix an unknown run
+    into the table: refuse it."""
+    taken = [n for n in names if (output / n).exists() and _finished(output, n) is None]
     if taken:
-        raise InputError(f"--output {output} already holds {taken[0]}/: choose an empty folder")
+        raise InputError(f"--output {output} holds {taken[0]}/ without its record "
+                         f"{taken[0]}.json (an interrupted run?): remove it or choose another "
+                         "folder")
 
 
 def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
@@ -63,7 +73,10 @@ def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
         seeds, threads: every combination is run, thread count by thread count (the
             single-threaded runs first when ``threads`` starts with 1).
         output: run ``seed<S>_threads<T>`` trains into ``output/seed<S>_threads<T>/``; its log is
-            ``output/seed<S>_threads<T>.log``. Existing run folders are refused.
+            ``output/seed<S>_threads<T>.log`` and its result ``output/seed<S>_threads<T>.json``.
+            A run with a result is kept (an interrupted measurement continues where it
+            stopped; keeping it apart from other configs is the caller's part); a run folder
+            without one is refused.
         config, overrides: ``--config-file`` (relative to the repository) and ``KEY VALUE``
             overrides of every run.
         jobs: runs at once. 1 measures each run's time alone; 2 on a 2-core CPU shares the
@@ -80,10 +93,17 @@ def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
 
     def one(combo, name):
         seed, n_threads = combo
+        kept = _finished(output, name)
+        if kept is not None:
+            print(f"seed {seed}, {n_threads} thread(s): mIoU {kept.miou:.1f} ({kept.seconds:.0f} s,"
+                  " kept from an earlier invocation)", flush=True)
+            return kept
         start = time.perf_counter()
         miou = train_fn(output / name, command, config, [*overrides, "SEED", str(seed)],
                         n_threads, REPO)
         run = DemoRun(seed, n_threads, miou, time.perf_counter() - start)
+        with atomic_write(output / f"{name}.json") as tmp:
+            tmp.write_text(json.dumps(asdict(run)) + "\n")
         print(f"seed {seed}, {n_threads} thread(s): mIoU {miou:.1f} ({run.seconds:.0f} s)",
               flush=True)
         return run
