@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """How much the demo's mIoU moves with the seed and the thread count, and how long a run takes.
 
-    python benchmarks/demo_spread.py                          # seeds 0 1 2 x threads 1 2, one by one
+    python benchmarks/demo_spread.py                   # seeds 0 1 2 x threads 1 2, one by one
     python benchmarks/demo_spread.py --seeds 0 1 --threads 1 --output output/spread_quick
-    python benchmarks/demo_spread.py --jobs 2                 # two runs at once (slower each)
+    python benchmarks/demo_spread.py --jobs 2          # two runs at once (slower each)
 
 Trains configs/synthetic_demo.yaml (what `make demo` runs) once per seed and thread count, then
 prints every run's mIoU and wall time and the minimum, maximum, spread and median of the mIoU
