@@ -126,7 +126,7 @@ def test_training_batch_is_padded_with_ignore_and_invalid():
                     class_presence=class_presence, iteration=iteration)
         return {"loss_sem_seg": logits.sum() * 0}
 
-    model = tiny_model()
+    model = tiny_model("MODEL.RESNETS.RES4_DILATION", 2, "MODEL.RESNETS.RES5_DILATION", 4)
     model = AGMMSemanticSegmentor(backbone=model.backbone, sem_seg_head=model.sem_seg_head,
                                   criterion=spy, pixel_mean=[128.0] * 3, pixel_std=[64.0] * 3)
     model.train()

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # name -> (config, extra overrides); the VOC batch is set by --voc-batch.
 SHAPES = {
-    "demo": ("configs/synthetic_demo.yaml", []),
+    "demo": ("configs/synthetic_point.yaml", []),
     "voc": ("configs/voc_point.yaml", ["MODEL.WEIGHTS", ""]),
     "idd": ("configs/idd_lite_scribbles_robust.yaml", []),
 }
