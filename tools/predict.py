@@ -6,7 +6,8 @@
 
 ``--input`` is a folder (searched recursively), a glob, or a file, and may be repeated. For each
 image ``<rel>.<ext>`` it writes ``<output>/ids/<rel>.png`` (single-channel class ids 0..K-1) and
-``<output>/color/<rel>.png`` (the classes in the dataset's ``stuff_colors``); images that share a
+``<output>/color/<rel>.png`` (the classes in the ``stuff_colors`` of the config's datasets:
+``--register`` runs your registration code first; without colours it stops); images that share a
 name but not an extension keep it (``x.jpg.png``). A non-empty ``--output`` is refused unless
 ``--overwrite``. A file that is not a readable image is reported and skipped; the exit status is
 then 1. The same from Python: ``agmm_d2.engine.predict_folder``.
@@ -27,6 +28,9 @@ def parse_args(argv=None):
     parser.add_argument("--output", required=True, help="folder for ids/ and color/")
     parser.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty --output (files of the same name are replaced)")
+    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
+                        help="dataset registration code to run first, so that the config's "
+                             "datasets give the colours (repeatable)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="images per forward pass (default: 8 on a GPU, 1 on the CPU)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
@@ -41,7 +45,8 @@ def run(args) -> int:
         raise InputError("MODEL.WEIGHTS is empty: give the trained model, e.g. "
                          "MODEL.WEIGHTS output/synthetic_demo/model_final.pth")
     report = predict_folder(cfg, args.input, args.output, cfg.MODEL.WEIGHTS,
-                            overwrite=args.overwrite, batch_size=args.batch_size)
+                            overwrite=args.overwrite, batch_size=args.batch_size,
+                            register=args.register)
     print(f"predict.py: wrote {len(report.written) // 2} predictions ({len(report.written)} files)"
           f" to {args.output}" + (f"; skipped {len(report.skipped)} unreadable files"
                                    if report.skipped else ""))

@@ -23,6 +23,7 @@ import sys
 from agmm_d2.data import DatasetLayoutError  # isort: skip
 from agmm_d2.engine import (InputError, build_config, check_data, check_inputs,
                             leave_worker_process, run_registrations, setup_run, train_or_evaluate)
+from agmm_d2.utils.atomic import terminate_cleanly
 from detectron2.engine import default_argument_parser, launch
 
 
@@ -50,15 +51,17 @@ def cli(argv=None) -> int:
     exit status (2 with one message on bad input)."""
     args = argument_parser().parse_args(argv)
     try:
-        run_registrations(args.register)
-        cfg = build_config(args.config_file, args.opts)
-        notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume)
-        if not args.skip_data_check:
-            notes += check_data(cfg, eval_only=args.eval_only)
-        for note in notes:
-            print(f"train_net.py: warning: {note}", file=sys.stderr)
-        launch(main, args.num_gpus, num_machines=args.num_machines,
-               machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
+        with terminate_cleanly():  # SIGTERM: unfinished writes leave no temporary file
+            run_registrations(args.register)
+            cfg = build_config(args.config_file, args.opts)
+            notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume,
+                                 num_processes=args.num_gpus * args.num_machines)
+            if not args.skip_data_check:
+                notes += check_data(cfg, eval_only=args.eval_only)
+            for note in notes:
+                print(f"train_net.py: warning: {note}", file=sys.stderr)
+            launch(main, args.num_gpus, num_machines=args.num_machines,
+                   machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
     except (InputError, DatasetLayoutError) as e:
         print(f"train_net.py: error: {e}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """Checks of a run's inputs before any process starts: each problem is one InputError line."""
 import difflib
 import os
+from pathlib import Path
 from typing import List
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
@@ -16,7 +17,8 @@ from .config import adapt_to_machine
 from .errors import InputError
 from .trainer import OPTIMIZERS
 
-__all__ = ["check_data", "check_inputs", "check_output_dir", "check_registered", "check_weights"]
+__all__ = ["check_data", "check_drawable", "check_inputs", "check_new_output", "check_output_dir",
+           "check_registered", "check_run_shape", "check_weights"]
 
 _CHOICES = {"VARIANCE": VARIANCES, "PROTO_REDUCTION": PROTO_REDUCTIONS,
             "ABSENT_FROM": ABSENT_SOURCES, "FEATURE_NORM": FEATURE_NORMS,
@@ -32,10 +34,49 @@ def check_registered(name: str, what: str) -> None:
         raise InputError(f"{what}: dataset {name!r} is not registered{hint}")
 
 
-def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
+def check_drawable(name: str, num_classes: int) -> None:
+    """Raise InputError unless dataset ``name`` has ``stuff_classes`` and ``stuff_colors`` for
+    ``num_classes`` classes (what a drawing of its labels or predictions needs)."""
+    meta = MetadataCatalog.get(name)
+    for key in ("stuff_classes", "stuff_colors"):
+        found = meta.get(key)
+        if not found or len(found) < num_classes:
+            raise InputError(
+                f"dataset {name!r}: {'no' if not found else len(found)} {key} for "
+                f"MODEL.SEM_SEG_HEAD.NUM_CLASSES {num_classes} classes, so nothing can be drawn "
+                "in the colours of its classes; register it with stuff_classes and stuff_colors "
+                "(--register FILE.py|MODULE runs your registration)")
+
+
+def check_run_shape(cfg, *, eval_only: bool, num_processes: int = 1) -> None:
+    """Raise InputError for a run that would pass every other check and then fail in its
+    processes: no dataset to train on or to evaluate, no iteration, a batch that the processes
+    cannot share, a negative number of loader workers."""
+    solver = cfg.SOLVER
+    if eval_only and not cfg.DATASETS.TEST:
+        raise InputError("--eval-only: DATASETS.TEST is empty: there is nothing to evaluate")
+    if not eval_only:
+        if not cfg.DATASETS.TRAIN:
+            raise InputError("DATASETS.TRAIN is empty: there is nothing to train on")
+        if solver.MAX_ITER < 1:
+            raise InputError(f"SOLVER.MAX_ITER is {solver.MAX_ITER}; expected 1 or more")
+        processes = max(1, num_processes)
+        if solver.IMS_PER_BATCH < processes or solver.IMS_PER_BATCH % processes:
+            raise InputError(
+                f"SOLVER.IMS_PER_BATCH is {solver.IMS_PER_BATCH}, which {processes} processes "
+                f"cannot share: expected a multiple of {processes} (the number of processes, "
+                "--num-gpus x --num-machines), at least 1 image each")
+    if cfg.DATALOADER.NUM_WORKERS < 0:
+        raise InputError(f"DATALOADER.NUM_WORKERS is {cfg.DATALOADER.NUM_WORKERS}; expected 0 "
+                         "(load in the training process) or more")
+
+
+def check_inputs(cfg, *, eval_only: bool, resume: bool, num_processes: int = 1) -> List[str]:
     """Raise InputError (or DatasetLayoutError) for options, datasets, class counts, the output
-    folder and weights that cannot work, before any process is started. Returns notes to show
-    (e.g. a resumption from an earlier checkpoint than the last)."""
+    folder and weights that cannot work, before any process is started; ``num_processes`` is
+    the number of processes of the run, all machines together. Returns notes to show (e.g. a
+    resumption from an earlier checkpoint than the last)."""
+    check_run_shape(cfg, eval_only=eval_only, num_processes=num_processes)
     agmm = cfg.MODEL.AGMM
     for key, allowed in _CHOICES.items():
         if agmm[key] not in allowed:
@@ -90,6 +131,17 @@ def check_output_dir(output_dir: str) -> None:
             from None
 
 
+def check_new_output(folder, *, overwrite: bool, option: str = "--output") -> None:
+    """Raise InputError unless ``folder`` can take this run's files without replacing what the
+    run did not create: absent or empty, or any folder with ``overwrite``."""
+    folder = Path(folder)
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise InputError(f"{option} {folder}: exists and is not a folder")
+    if folder.is_dir() and not overwrite and any(folder.iterdir()):
+        raise InputError(f"{option} {folder}: the folder is not empty; pass --overwrite to "
+                         "write into it (files of the same name are replaced)")
+
+
 def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:
     """Raise InputError (CheckpointError) for weights the run cannot load: a missing
     MODEL.WEIGHTS file, a file that is not a checkpoint or matches none of the model's
@@ -100,6 +152,8 @@ def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:
         if chosen is not None:
             return [note] if note else []
     weights = cfg.MODEL.WEIGHTS
+    if eval_only and not weights:
+        raise InputError(_no_weights_to_evaluate(cfg.OUTPUT_DIR))
     if not weights or "://" in weights:
         return []
     if not os.path.isfile(weights):
@@ -108,6 +162,16 @@ def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:
     model = build_model(adapt_to_machine(cfg)[0])
     load_weights(model, weights, expect_complete=eval_only)
     return []
+
+
+def _no_weights_to_evaluate(output_dir: str) -> str:
+    """The message for --eval-only with an empty MODEL.WEIGHTS: what was looked for."""
+    final = os.path.join(output_dir, "model_final.pth")
+    if os.path.isfile(final):
+        return (f"--eval-only: MODEL.WEIGHTS is empty (it would evaluate an untrained model); "
+                f"{final} exists: pass MODEL.WEIGHTS {final} to evaluate it")
+    return (f"--eval-only: MODEL.WEIGHTS is empty and {final} does not exist: there is no "
+            "trained model to evaluate; train first or pass MODEL.WEIGHTS path/model_final.pth")
 
 
 def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:

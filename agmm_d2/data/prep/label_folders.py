@@ -58,15 +58,17 @@ def dense_files(dense_dir, suffix: str = ".png") -> List[Tuple[str, Path]]:
             for p in sorted(dense_dir.rglob(f"*{suffix}")) if p.is_file()]
 
 
-def write_image_classes(folder, table: Dict[str, Sequence[int]]) -> Path:
+def write_image_classes(folder, table: Dict[str, Sequence[int]], *,
+                        overwrite: bool = True) -> Path:
     """Write ``<folder>/image_classes.json`` (``{key: [class ids]}``, one image a line), atomically.
 
     This is the file that ``register_sparse_sem_seg(..., image_classes="auto")`` reads next to
-    the sparse labels: each image's complete image-level label.
+    the sparse labels: each image's complete image-level label. ``overwrite=False`` makes an
+    existing file an error (FileExistsError).
     """
     lines = [f"{json.dumps(str(k))}: {json.dumps([int(i) for i in table[k]])}" for k in sorted(table)]
     path = Path(folder) / IMAGE_CLASSES_FILE
-    with atomic_write(path) as tmp:
+    with atomic_write(path, overwrite=overwrite) as tmp:
         tmp.write_text("{\n" + ",\n".join(lines) + "\n}\n")
     return path
 
