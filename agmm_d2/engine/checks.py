@@ -8,6 +8,8 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import build_model
 
 from ..config import RENAMED_VALUES
+from ..data.dataset_files import left_out_summary
+from ..data.datasets.generic import left_out_files
 from ..data.scan import default_cache_dir, scan_records
 from ..evaluation import OUT_OF_RANGE_CHOICES
 from ..modeling.agmm_loss import FEATURE_NORMS, GMM_TARGETS, PROTO_REDUCTIONS, VARIANCES
@@ -181,7 +183,9 @@ def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
     Training sets: images decode, the labels the mapper reads are single-channel, of their
     image's size, with class ids, the unlabeled or the ignore value, and some pixel is annotated.
     Test sets: images decode, dense labels hold class ids or the ignore value (any value with
-    ``TEST.OUT_OF_RANGE_LABELS ignore``).
+    ``TEST.OUT_OF_RANGE_LABELS ignore``). Images are measured as the loader reads them (after
+    their EXIF orientation). Files of the datasets' folders that the registration leaves out
+    (``agmm_d2.data.dataset_files``) are counted in a warning.
     """
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
     num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES
@@ -202,4 +206,7 @@ def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
                              "--skip-data-check (check_data=False in the Python API).")
         if report.warnings:
             warnings.append(report.summary(key, warnings=True))
+        left_out = left_out_files(meta)
+        if left_out:
+            warnings.append(left_out_summary(f"{key} dataset {name!r}", report.images, left_out))
     return warnings
