@@ -9,7 +9,8 @@ Image-level labels (``image_classes``), where the dataset has them, must be clas
 hold every class of the image's sparse label. Files the registration leaves out are reported
 by kind: images without a label, labels without an image, images of another suffix (suffixes
 are matched without regard to case: ``.JPG`` files are found with ``--image-ext .jpg``), hidden
-files (a warning). Images are measured as the loader reads them, after their EXIF orientation. The scan is the one ``tools/train_net.py`` runs before training (its result is
+files (a warning). Images are measured as the loader reads them, after their EXIF orientation.
+The scan is the one ``tools/train_net.py`` runs before training (its result is
 cached per file). Prints a JSON report and exits 1 when a problem is found (2 on bad arguments).
 
     python datasets_prep/check.py voc_2012_train_point

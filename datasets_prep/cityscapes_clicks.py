@@ -66,8 +66,9 @@ def make_train_ids(root, split: str = "train", out_root=None, *, overwrite: bool
     existing = [key for key, _ in files
                 if (out_root / "gtFine" / split / f"{key}{TRAIN_ID_SUFFIX}").exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"{len(existing)} of {len(files)} *{TRAIN_ID_SUFFIX} files exist under "
-                              f"{out_root / 'gtFine' / split}; pass --overwrite to replace them")
+        raise FileExistsError(f"{len(existing)} of {len(files)} *{TRAIN_ID_SUFFIX} files exist "
+                              f"under {out_root / 'gtFine' / split}; pass --overwrite to replace "
+                              "them")
     for key, path in files:
         train_ids = label_ids_to_train_ids(read_label(path))
         write_label_png(out_root / "gtFine" / split / f"{key}{TRAIN_ID_SUFFIX}", train_ids)
@@ -131,8 +132,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "trainids":
         for split in args.splits:
-            print(json.dumps({"split": split, "written": make_train_ids(args.root, split, args.out_root,
-                                                                   overwrite=args.overwrite)}))
+            written = make_train_ids(args.root, split, args.out_root, overwrite=args.overwrite)
+            print(json.dumps({"split": split, "written": written}))
     else:
         for n in args.clicks:
             print(json.dumps(make_clicks(args.root, n, args.seed, args.split, args.out_root,

@@ -541,7 +541,6 @@ def test_visualize_takes_register_and_refuses_colourless_metadata(data, weights,
 # B. No file silently left out
 # ---------------------------------------------------------------------------------------------
 def test_suffixes_match_without_case_and_left_out_files_are_counted(data, capsys, caplog):
-    from agmm_d2.data.dataset_files import LEFT_OUT_REASONS  # noqa: F401  (the one place)
     from agmm_d2.engine import build_config, check_data
 
     images = data / "images" / "train"
@@ -687,17 +686,40 @@ def test_sigterm_leaves_no_temporary_file(tmp_path):
     dense = tmp_path / "dense"
     dense.mkdir()
     rng = np.random.default_rng(0)
-    for i in range(1500):
-        _write(dense / f"{i:05d}.png", rng.integers(0, 6, (96, 96)))
+    for i in range(600):
+        _write(dense / f"{i:04d}.png", rng.integers(0, 6, (96, 96)))
     out_root = tmp_path / "sparse"
     out_root.mkdir()
     status, left = _terminate_while_writing(
         [sys.executable, str(REPO / "datasets_prep" / "make_clicks.py"), "--dense", str(dense),
          "--out-root", str(out_root), "--clicks", "3"], out_root, tmp_path)
     assert status == 143 and left == []  # SystemExit(128 + SIGTERM) after the clean-up
+    root = tmp_path / "synthetic"
+    root.mkdir()
     status, left = _terminate_while_writing(
-        [sys.executable, str(REPO / "datasets_prep" / "make_synthetic.py"), "--root",
-         str(tmp_path / "synthetic"), "--n-train", "3000", "--size", "64"],
-        (tmp_path / "synthetic").resolve() if (tmp_path / "synthetic").mkdir() is None else None,
-        tmp_path)
+        [sys.executable, str(REPO / "datasets_prep" / "make_synthetic.py"), "--root", str(root),
+         "--n-train", "3000", "--size", "64"], root, tmp_path)
     assert status == 143 and left == []
+
+
+def test_tool_counts_that_mean_nothing_are_refused(predict, data, weights, capsys, tmp_path):
+    status, io = _predict(predict, capsys, "--input", data / "images" / "val", "--output",
+                          tmp_path / "pred", "--batch-size", 0, "MODEL.WEIGHTS", weights)
+    assert status == 2 and "--batch-size 0: expected 1 or more" in io.err
+    visualize = _script("visualize")
+    status = visualize.main(["--config-file", DEMO, "--dataset", "fault_train", "--num", "0",
+                             "--output", str(tmp_path / "vis"), *TINY, "MODEL.WEIGHTS",
+                             str(weights)])
+    assert status == 2 and "--num 0: expected 1 or more" in capsys.readouterr().err
+    assert not (tmp_path / "pred").exists() and not (tmp_path / "vis").exists()
+
+
+def test_prep_tools_find_labels_whatever_the_case_of_their_suffix(tiny_synthetic, tmp_path):
+    dense = tmp_path / "dense"
+    shutil.copytree(tiny_synthetic / "agmm_synthetic" / "dense" / "train", dense)
+    (dense / "0000.png").rename(dense / "0000.PNG")
+    (dense / "._0001.png").write_bytes(b"\0\5\26\7")  # a macOS resource fork: not a label
+    result = _tool("make_clicks", "--dense", dense, "--out-root", tmp_path / "out", "--clicks", 2)
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "out" / "2clicks_seed0").glob("*.png"))
+    assert len(written) == 12 and "0000.png" in written

@@ -39,7 +39,8 @@ def parse_args(argv=None):
                         help="comma-separated class names whose response to draw")
     parser.add_argument("--output", required=True, help="folder for the PNG panels")
     parser.add_argument("--overwrite", action="store_true",
-                        help="write into a non-empty --output (files of the same name are replaced)")
+                        help="write into a non-empty --output (files of the same name are "
+                             "replaced)")
     parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
                         help="dataset registration code to run first (repeatable)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
@@ -53,6 +54,8 @@ def run(args) -> int:
     weights = cfg.MODEL.WEIGHTS
     if not weights or ("://" not in weights and not os.path.isfile(weights)):
         raise InputError(f"MODEL.WEIGHTS {weights!r}: no such file; give a trained model")
+    if args.num < 1:
+        raise InputError(f"--num {args.num}: expected 1 or more images")
     run_registrations(args.register)
     check_new_output(args.output, overwrite=args.overwrite)
     dataset = args.dataset or cfg.DATASETS.TRAIN[0]

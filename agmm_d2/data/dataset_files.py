@@ -10,7 +10,7 @@ with a reason, and the registration (the training log), the scan before a run an
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 __all__ = ["FolderIndex", "LEFT_OUT_REASONS", "index_folder", "left_out_summary", "pair_files"]
 
@@ -69,14 +69,11 @@ def index_folder(root, suffix: str, *, report_other_suffixes: bool = False) -> F
     return index
 
 
-def pair_files(images: FolderIndex, labels: Dict[str, FolderIndex],
-               keys: Optional[Sequence[str]] = None) -> Tuple[List[str], List[Tuple[str, str, str]]]:
+def pair_files(images: FolderIndex,
+               labels: Dict[str, FolderIndex]) -> Tuple[List[str], List[Tuple[str, str, str]]]:
     """The keys of the images that have every label of ``labels`` ({field: index}), in order,
     and what is left out: the indexes' own left-out files, images lacking a label, labels
-    lacking an image. With ``keys`` (a split file), exactly those keys are used and nothing
-    else is reported as left out (the split chooses)."""
-    if keys is not None:
-        return list(keys), []
+    lacking an image. (With a split file, the split chooses the keys instead.)"""
     left_out = list(images.left_out)
     for index in labels.values():
         left_out += index.left_out

@@ -56,8 +56,9 @@ def _image_facts(path: str) -> dict:
 
 def file_facts(path: str, kind: str) -> dict:
     """What the file at ``path`` holds: ``{"error": message}``, or ``{"size": [w, h]}`` for an
-    image as the loader reads it (decoded in full, so a truncated file is found; after its EXIF
-    orientation, with ``"stored_size"`` when that swaps the sides), plus ``"values": [[value, count],
+    image as the loader reads it (decoded in full, so a truncated file is found; after its
+    EXIF orientation, with ``"stored_size"`` when that swaps the sides), plus ``"values":
+    [[value, count],
     ...]`` for a label (``kind`` "label"), read as ``read_label`` does."""
     try:
         if kind == "image":
@@ -252,7 +253,8 @@ def _size_mismatch(label_size, image: dict, image_path: str) -> str:
         return (f"label is {w}x{h} (WxH), the image {image_path} as stored, but the loader "
                 f"turns that image by its EXIF orientation to {iw}x{ih}: turn the label the "
                 "same way, or remove the orientation tag from the image")
-    return message + f" as the loader reads it (after its EXIF orientation; stored {stored[0]}x{stored[1]})"
+    return message + (f" as the loader reads it (after its EXIF orientation; stored "
+                      f"{stored[0]}x{stored[1]})")
 
 
 def _scan_record(r: dict, facts: dict, report: ScanReport, *, role: str, num_classes: int,

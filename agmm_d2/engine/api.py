@@ -194,6 +194,8 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
     in the report. Returns what was written and skipped.
     """
     inputs = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"--batch-size {batch_size}: expected 1 or more")
     run_registrations(register)
     cfg, _ = adapt_to_machine(_with_weights(cfg, resolve_weights(cfg, weights)))
     out = Path(output)
