@@ -58,9 +58,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.voc_xml is not None and args.out is None:
         parser.error("--voc-xml needs --out (the sparse label folder, e.g. VOC2012/point)")
-    existing = Path(args.out or args.dense) / "image_classes.json"
-    if existing.exists() and not args.overwrite:
-        raise FileExistsError(f"{existing} exists; pass --overwrite to replace it")
     if args.dense is not None:
         table = dense_image_classes(args.dense, parse_ignore(args.ignore), args.suffix)
     else:

@@ -554,11 +554,11 @@ def test_suffixes_match_without_case_and_left_out_files_are_counted(data, capsys
         records = DatasetCatalog.get("fault_train")
     assert len(records) == 11 and {Path(r["file_name"]).name for r in records} >= {"0001.PNG",
                                                                                      "0002.PNG"}
-    assert "11 images used, 3 files left out" in caplog.text  # the training log says it
+    assert "11 images used, 3 file(s) left out" in caplog.text  # the training log says it
     assert "other_suffix" in caplog.text and "0004.jpeg" in caplog.text
     cfg = build_config(DEMO, [*TINY, *DATASETS])
     warnings = "\n".join(check_data(cfg, eval_only=False))
-    assert "DATASETS.TRAIN dataset 'fault_train': 11 images used, 3 files left out" in warnings
+    assert "DATASETS.TRAIN dataset 'fault_train': 11 images used, 3 file(s) left out" in warnings
     check = _script("check")
     assert check.main(["fault_train"]) == 1
     report = capsys.readouterr().out

@@ -98,7 +98,7 @@ def left_out_summary(where: str, used: int, left_out: Iterable[Tuple[str, str, s
     """One paragraph: how many files of ``where`` were left out, by kind, with examples."""
     left_out = list(left_out)
     counts = Counter(kind for kind, _, _ in left_out)
-    lines = [f"{where}: {used} images used, {len(left_out)} files left out ("
+    lines = [f"{where}: {used} images used, {len(left_out)} file(s) left out ("
              + ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) + "):"]
     lines += [f"  {path}: {reason}" for _, path, reason in left_out[:examples]]
     if len(left_out) > examples:
