@@ -11,8 +11,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
-from ..image_size import loaded_size
 from ..dataset_files import index_folder, left_out_summary, pair_files
+from ..image_size import loaded_size
 from ..label_io import present_classes, read_label
 
 logger = logging.getLogger(__name__)
