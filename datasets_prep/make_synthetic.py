@@ -9,6 +9,7 @@ import time
 
 from agmm_d2.data.datasets import datasets_root
 from agmm_d2.data.synthetic_generator import generate
+from agmm_d2.utils.atomic import terminate_cleanly
 
 
 def main(argv=None):
@@ -22,8 +23,9 @@ def main(argv=None):
     parser.add_argument("--force", action="store_true", help="regenerate even if complete")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    out = generate(args.root, seed=args.seed, n_train=args.n_train, n_val=args.n_val,
-                   size=args.size, force=args.force)
+    with terminate_cleanly():  # SIGTERM leaves no half-written dataset folder
+        out = generate(args.root, seed=args.seed, n_train=args.n_train, n_val=args.n_val,
+                       size=args.size, force=args.force)
     print(f"synthetic dataset ready at {out} ({time.perf_counter() - start:.1f} s)")
 
 

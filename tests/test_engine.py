@@ -168,7 +168,8 @@ def test_package_warnings_reach_the_log_file(tiny_synthetic, tmp_path, single_th
     finally:
         _forget("log_train")
     log = (tmp_path / "run" / "log.txt").read_text()
-    assert "agmm.data.datasets.generic WARNING: 1 of 6 images" in log
+    assert "agmm.data.datasets.generic WARNING: dataset under " in log
+    assert "5 images used, 8 file(s) left out (7 label_without_image, 1 missing_label)" in log
     assert "Sparse-label augmentations" in log  # the mapper's info line too
 
 

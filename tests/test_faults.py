@@ -3,7 +3,9 @@
 1. results that would be silently wrong, 2. bad files that would be found hours late,
 3. outputs that would be lost or unreadable, 4. checkpoints and weights loaded without a guard,
 5. tools that would accept nonsense or miss problems;
-and the cases that already worked, so that none regresses.
+and the cases that already worked, so that none regresses. Then the four kinds of "every command
+tells the truth": A. no number or file that means nothing, B. no file silently left out,
+C. no check that passes and then crashes, D. no output replaced or left half-written.
 
 The tests drive the command-line tools (in-process where the tool allows it, for speed), so they
 check what a user sees: the exit status and the message.
@@ -37,7 +39,8 @@ DATASETS = ["DATASETS.TRAIN", "('fault_train',)", "DATASETS.TEST", "('fault_val'
 
 def _script(name):
     """The module behind a tool's script (its ``main``/``cli``)."""
-    package = "agmm_d2.cli" if name in ("train_net", "predict") else "agmm_d2.data.prep"
+    tools = ("train_net", "predict", "visualize")
+    package = "agmm_d2.cli" if name in tools else "agmm_d2.data.prep"
     return importlib.import_module(f"{package}.{name}")
 
 
@@ -471,3 +474,301 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
 @pytest.mark.slow
 def test_checkpoints_written_by_training_are_complete_zip_files(weights):
     assert zipfile.is_zipfile(weights)
+
+
+# ---------------------------------------------------------------------------------------------
+# A. No number or file that means nothing, with exit status 0
+# ---------------------------------------------------------------------------------------------
+def test_eval_only_without_weights_names_what_it_looked_for(train_net, data, weights, capsys,
+                                                            tmp_path):
+    out = tmp_path / "run"
+    status, err = _run(train_net, capsys, "MODEL.WEIGHTS", "", "OUTPUT_DIR", out,
+                       flags=["--eval-only"])
+    assert status == 2 and "MODEL.WEIGHTS is empty" in err
+    assert f"{out / 'model_final.pth'} does not exist" in err and err.strip().count("\n") == 0
+    shutil.copy(weights, out / "model_final.pth")  # trained, but not named: still refused
+    status, err = _run(train_net, capsys, "MODEL.WEIGHTS", "", "OUTPUT_DIR", out,
+                       flags=["--eval-only"])
+    assert status == 2 and f"pass MODEL.WEIGHTS {out / 'model_final.pth'}" in err
+    assert not (out / "inference").exists()
+
+
+def _registration_file(path, root, *, colors=True):
+    """A user's registration code: 'user_val' (dense) and 'user_train' (point labels) of the
+    dataset at ``root``, with stuff_classes and, if ``colors``, stuff_colors (none black)."""
+    if colors:
+        code = ("from agmm_d2.data import register_sparse_sem_seg\n"
+                "COLORS = [[40 * i + 20, 200, 30] for i in range(len(CLASSES))]\n"
+                "def register(name, images, sparse, dense):\n"
+                "    register_sparse_sem_seg(name, images, sparse, dense, classes=CLASSES,\n"
+                "                            colors=COLORS, image_ext='.png')\n")
+    else:  # detectron2's own catalog, class names only
+        code = ("from agmm_d2.data import load_sparse_sem_seg\n"
+                "from detectron2.data import DatasetCatalog, MetadataCatalog\n"
+                "def register(name, images, sparse, dense):\n"
+                "    DatasetCatalog.register(name, lambda: load_sparse_sem_seg(\n"
+                "        images, sparse, dense, image_ext='.png'))\n"
+                "    MetadataCatalog.get(name).set(stuff_classes=CLASSES)\n")
+    path.write_text(
+        "from agmm_d2.data.synthetic_generator import CLASSES\n" + code +
+        f"register('user_val', r'{root}/images/val', None, r'{root}/dense/val')\n"
+        f"register('user_train', r'{root}/images/train', r'{root}/point/train', None)\n")
+    return path
+
+
+@pytest.fixture
+def forget_user_datasets():
+    yield
+    for name in ("user_val", "user_train"):
+        if name in DatasetCatalog.list():
+            DatasetCatalog.remove(name)
+            MetadataCatalog.remove(name)
+
+
+def test_predict_takes_register_and_refuses_black_masks(predict, data, weights, capsys, tmp_path,
+                                                        forget_user_datasets):
+    user = ["DATASETS.TEST", "('user_val',)", "DATASETS.TRAIN", "('user_train',)"]
+    images = data / "images" / "val"
+    status, io = _predict(predict, capsys, "--input", images, "--output", tmp_path / "black",
+                          "MODEL.WEIGHTS", weights, *user)
+    assert status == 2 and "stuff_colors" in io.err and "--register" in io.err
+    assert not (tmp_path / "black").exists()
+    register = _registration_file(tmp_path / "my_datasets.py", data)
+    status, io = _predict(predict, capsys, "--register", register, "--input", images, "--output",
+                          tmp_path / "pred", "MODEL.WEIGHTS", weights, *user)
+    assert status == 0, io.err
+    color = np.asarray(Image.open(tmp_path / "pred" / "color" / "0000.png"))
+    ids = np.asarray(Image.open(tmp_path / "pred" / "ids" / "0000.png"))
+    assert (color == MetadataCatalog.get("user_val").stuff_colors[0]).all(-1).sum() == \
+        (ids == 0).sum() and color.reshape(-1, 3).any(1).all()  # the user's colours, no black
+
+
+def test_visualize_takes_register_and_refuses_colourless_metadata(data, weights, capsys,
+                                                                  tmp_path, forget_user_datasets):
+    visualize = _script("visualize")
+    plain = _registration_file(tmp_path / "plain.py", data, colors=False)
+    status = visualize.main(["--config-file", DEMO, "--register", str(plain), "--dataset",
+                             "user_train", "--num", "1", "--output", str(tmp_path / "v1"),
+                             *TINY, "MODEL.WEIGHTS", str(weights)])
+    err = capsys.readouterr().err
+    assert status == 2 and "stuff_colors" in err and not (tmp_path / "v1").exists()
+    DatasetCatalog.remove("user_train")
+    MetadataCatalog.remove("user_train")
+    good = _registration_file(tmp_path / "good.py", data)
+    status = visualize.main(["--config-file", DEMO, "--register", str(good), "--dataset",
+                             "user_train", "--num", "1", "--output", str(tmp_path / "v2"),
+                             *TINY, "MODEL.WEIGHTS", str(weights)])
+    assert status == 0, capsys.readouterr().err
+    assert (tmp_path / "v2" / "0000.png").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# B. No file silently left out
+# ---------------------------------------------------------------------------------------------
+def test_suffixes_match_without_case_and_left_out_files_are_counted(data, capsys, caplog):
+    from agmm_d2.engine import build_config, check_data
+
+    images = data / "images" / "train"
+    for key in ("0001", "0002"):
+        (images / f"{key}.png").rename(images / f"{key}.PNG")
+    (data / "point" / "train" / "0003.png").rename(data / "point" / "train" / "0003.PNG")
+    Image.open(images / "0004.png").save(images / "0004.jpeg")  # another suffix: left out
+    (images / "0004.png").unlink()
+    (images / ".0005.png").write_bytes(b"")  # a hidden file (macOS resource fork): left out
+    with caplog.at_level("WARNING"):
+        records = DatasetCatalog.get("fault_train")
+    assert len(records) == 11 and {Path(r["file_name"]).name for r in records} >= {"0001.PNG",
+                                                                                     "0002.PNG"}
+    assert "11 images used, 3 file(s) left out" in caplog.text  # the training log says it
+    assert "other_suffix" in caplog.text and "0004.jpeg" in caplog.text
+    cfg = build_config(DEMO, [*TINY, *DATASETS])
+    warnings = "\n".join(check_data(cfg, eval_only=False))
+    assert "DATASETS.TRAIN dataset 'fault_train': 11 images used, 3 file(s) left out" in warnings
+    check = _script("check")
+    assert check.main(["fault_train"]) == 1
+    report = capsys.readouterr().out
+    assert '"other_suffix": 1' in report and '"label_without_image": 1' in report
+    assert '"hidden_file": 1' in report
+
+
+def test_several_image_suffixes_match_without_case_through_one_index(data, caplog):
+    """image_ext as a tuple (a folder of mixed images, as the annotation importers register):
+    every suffix is matched without regard to case, the first listed wins for a shared name,
+    and the rest is left out with a count."""
+    from agmm_d2.data.dataset_files import index_folder
+
+    images = data / "images" / "train"
+    Image.open(images / "0001.png").convert("RGB").save(images / "0001.JPG")
+    (images / "0001.png").unlink()
+    Image.open(images / "0002.png").convert("RGB").save(images / "0002.jpg")  # 0002.png first
+    (images / "0003.png").rename(images / "0003.PNG")
+    index = index_folder(images, (".png", ".jpg"), report_other_suffixes=True)
+    assert index.files["0001"].name == "0001.JPG" and index.files["0002"].name == "0002.png"
+    assert index.files["0003"].name == "0003.PNG" and len(index.files) == 12
+    assert [(kind, Path(path).name) for kind, path, _ in index.left_out] == [
+        ("duplicate_name", "0002.jpg")]
+    register_sparse_sem_seg("fault_train", images, data / "point" / "train", classes=CLASSES,
+                            image_ext=(".png", ".jpg"))
+    with caplog.at_level("WARNING"):
+        records = DatasetCatalog.get("fault_train")
+    assert len(records) == 12 and "12 images used, 1 file(s) left out (1 duplicate_name)" \
+        in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------
+# C. No check that passes and then crashes
+# ---------------------------------------------------------------------------------------------
+def _exif_rotated_dataset(data, label_matches):
+    """Image 0003 of fault_train as a phone stores a portrait photo: 64x48 (WxH) pixels with
+    EXIF orientation 6, which the loader reads as 48x64; its label is 48x64 ("loaded") or
+    64x48 ("stored")."""
+    images, labels = data / "images" / "train", data / "point" / "train"
+    loaded = Image.open(images / "0003.png").convert("RGB").crop((0, 0, 48, 64))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # detectron2's read_image turns it by 270 degrees
+    loaded.transpose(Image.Transpose.ROTATE_90).save(images / "0003.png", exif=exif)
+    label = np.asarray(Image.open(labels / "0003.png"))[:, :48]
+    _write(labels / "0003.png", label if label_matches == "loaded" else label.T)
+    return images / "0003.png", labels / "0003.png"
+
+
+def test_exif_oriented_image_is_measured_as_the_loader_reads_it(train_net, data, capsys,
+                                                                 tmp_path):
+    from detectron2.data.detection_utils import read_image
+
+    image, _ = _exif_rotated_dataset(data, "loaded")
+    assert read_image(str(image)).shape[:2] == (64, 48)  # what the loader sees
+    status, err = _run(train_net, capsys, "DATASETS.TEST", "()", "OUTPUT_DIR", tmp_path / "run")
+    assert status == 0, err  # the scan passes and the run trains (no crash in the mapper)
+    assert (tmp_path / "run" / "model_final.pth").is_file()
+
+
+def test_label_of_the_stored_exif_image_is_one_clear_line(train_net, data, capsys, tmp_path):
+    _, label = _exif_rotated_dataset(data, "stored")
+    status, err = _run(train_net, capsys, "DATASETS.TEST", "()", "OUTPUT_DIR", tmp_path / "run")
+    assert status == 2 and f"{label}: label is 64x48 (WxH), the image" in err
+    assert "EXIF orientation to 48x64" in err and "Traceback" not in err
+
+
+def test_resume_with_a_larger_max_iter_follows_the_new_schedule(train_net, data, capsys, tmp_path):
+    out = tmp_path / "run"
+    common = ["SOLVER.WARMUP_ITERS", "0", "DATASETS.TEST", "()", "OUTPUT_DIR", out]
+    status, err = _run(train_net, capsys, "SOLVER.MAX_ITER", "2", *common)
+    assert status == 0, err
+    status, err = _run(train_net, capsys, "SOLVER.MAX_ITER", "4", *common, flags=["--resume"])
+    assert status == 0, err
+    import json
+
+    lr = {r["iteration"]: r["lr"] for r in map(json.loads, (out / "metrics.json").open())
+          if "lr" in r}
+    power = 0.9  # SOLVER.POLY_LR_POWER of the demo config
+    # poly: lr(i) = base * (1 - i / MAX_ITER) ** power; iteration 1 of 2, then 3 of the new 4
+    assert lr[3] / lr[1] == pytest.approx(((1 - 3 / 4) / (1 - 1 / 2)) ** power, rel=1e-6)
+
+
+@pytest.mark.parametrize("flags,opts,message", [
+    ([], ["SOLVER.MAX_ITER", "0"], "SOLVER.MAX_ITER is 0; expected 1 or more"),
+    ([], ["DATASETS.TRAIN", "()"], "DATASETS.TRAIN is empty"),
+    (["--eval-only"], ["DATASETS.TEST", "()"], "DATASETS.TEST is empty: there is nothing to "
+                                               "evaluate"),
+    (["--num-gpus", "2"], ["SOLVER.IMS_PER_BATCH", "3"], "SOLVER.IMS_PER_BATCH is 3, which 2 "
+                                                         "processes cannot share"),
+    ([], ["DATALOADER.NUM_WORKERS", "-1"], "DATALOADER.NUM_WORKERS is -1"),
+])
+def test_runs_that_would_crash_in_their_processes_stop_first(train_net, data, weights, capsys,
+                                                             tmp_path, flags, opts, message):
+    status, err = _run(train_net, capsys, "MODEL.WEIGHTS", weights, "OUTPUT_DIR", tmp_path / "run",
+                       *opts, flags=flags)
+    assert status == 2 and message in err and err.strip().count("\n") == 0, err
+    assert not (tmp_path / "run" / "log.txt").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# D. No output replaced without --overwrite, none left half-written
+# ---------------------------------------------------------------------------------------------
+def test_visualize_does_not_replace_a_users_file(data, weights, capsys, tmp_path):
+    visualize = _script("visualize")
+    out = tmp_path / "vis"
+    out.mkdir()
+    (out / "0000.png").write_text("the user's own file")
+    args = ["--config-file", DEMO, "--dataset", "fault_train", "--num", "1", "--output", str(out),
+            *TINY, "MODEL.WEIGHTS", str(weights)]
+    status = visualize.main(args)
+    assert status == 2 and "--overwrite" in capsys.readouterr().err
+    assert (out / "0000.png").read_text() == "the user's own file"
+    assert visualize.main(["--overwrite", *args]) == 0
+    assert Image.open(out / "0000.png").size[1] == 64 + 18  # replaced, as told
+
+
+def test_image_classes_does_not_replace_an_existing_file(tiny_synthetic, tmp_path):
+    dense = tmp_path / "dense"
+    shutil.copytree(tiny_synthetic / "agmm_synthetic" / "dense" / "train", dense)
+    (dense / "image_classes.json").write_text('{"hand": [1]}')
+    result = _tool("image_classes", "--dense", dense)
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert (dense / "image_classes.json").read_text() == '{"hand": [1]}'
+    result = _tool("image_classes", "--dense", dense, "--overwrite")
+    assert result.returncode == 0 and '"0000"' in (dense / "image_classes.json").read_text()
+
+
+def _terminate_while_writing(command, watch, tmp_path):
+    """Start ``command``, SIGTERM it once a temporary path (``.*.tmp*``) appears under
+    ``watch``, and return (exit status, what is left under ``watch``)."""
+    import signal
+    import time
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(watch.glob(".*.tmp*")) and process.poll() is None:
+        assert time.monotonic() < deadline, "no temporary output appeared"
+        time.sleep(0.01)
+    assert process.poll() is None, "the tool finished before it could be interrupted"
+    time.sleep(0.3)  # well inside the write
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    return process.returncode, sorted(p.name for p in watch.iterdir())
+
+
+def test_sigterm_leaves_no_temporary_file(tmp_path):
+    dense = tmp_path / "dense"
+    dense.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(600):
+        _write(dense / f"{i:04d}.png", rng.integers(0, 6, (96, 96)))
+    out_root = tmp_path / "sparse"
+    out_root.mkdir()
+    status, left = _terminate_while_writing(
+        [sys.executable, str(REPO / "datasets_prep" / "make_clicks.py"), "--dense", str(dense),
+         "--out-root", str(out_root), "--clicks", "3"], out_root, tmp_path)
+    assert status == 143 and left == []  # SystemExit(128 + SIGTERM) after the clean-up
+    root = tmp_path / "synthetic"
+    root.mkdir()
+    status, left = _terminate_while_writing(
+        [sys.executable, str(REPO / "datasets_prep" / "make_synthetic.py"), "--root", str(root),
+         "--n-train", "3000", "--size", "64"], root, tmp_path)
+    assert status == 143 and left == []
+
+
+def test_tool_counts_that_mean_nothing_are_refused(predict, data, weights, capsys, tmp_path):
+    status, io = _predict(predict, capsys, "--input", data / "images" / "val", "--output",
+                          tmp_path / "pred", "--batch-size", 0, "MODEL.WEIGHTS", weights)
+    assert status == 2 and "--batch-size 0: expected 1 or more" in io.err
+    visualize = _script("visualize")
+    status = visualize.main(["--config-file", DEMO, "--dataset", "fault_train", "--num", "0",
+                             "--output", str(tmp_path / "vis"), *TINY, "MODEL.WEIGHTS",
+                             str(weights)])
+    assert status == 2 and "--num 0: expected 1 or more" in capsys.readouterr().err
+    assert not (tmp_path / "pred").exists() and not (tmp_path / "vis").exists()
+
+
+def test_prep_tools_find_labels_whatever_the_case_of_their_suffix(tiny_synthetic, tmp_path):
+    dense = tmp_path / "dense"
+    shutil.copytree(tiny_synthetic / "agmm_synthetic" / "dense" / "train", dense)
+    (dense / "0000.png").rename(dense / "0000.PNG")
+    (dense / "._0001.png").write_bytes(b"\0\5\26\7")  # a macOS resource fork: not a label
+    result = _tool("make_clicks", "--dense", dense, "--out-root", tmp_path / "out", "--clicks", 2)
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "out" / "2clicks_seed0").glob("*.png"))
+    assert len(written) == 12 and "0000.png" in written

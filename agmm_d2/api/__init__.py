@@ -32,7 +32,7 @@ from detectron2.utils import comm
 from tqdm import tqdm
 
 from ..engine.checkpoint import load_weights
-from ..engine.checks import check_data, check_inputs, check_registered
+from ..engine.checks import check_data, check_drawable, check_inputs, check_registered
 from ..engine.errors import InputError
 from ..engine.launch import leave_worker_process
 from ..engine.progress import follow_log
@@ -149,8 +149,8 @@ def _run(job: _Job, num_processes: int, progress: bool):
     return _saved_results(job.cfg, start)
 
 
-def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool) -> None:
-    notes = check_inputs(cfg, eval_only=eval_only, resume=resume)
+def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool, num_processes: int) -> None:
+    notes = check_inputs(cfg, eval_only=eval_only, resume=resume, num_processes=num_processes)
     if scan:
         notes += check_data(cfg, eval_only=eval_only)
     for note in notes:
@@ -175,7 +175,8 @@ def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequen
     Raises InputError (one message) for inputs that cannot work, before any process starts.
     """
     run_registrations(register)
-    _preflight(cfg, eval_only=False, resume=resume, scan=check_data)
+    _preflight(cfg, eval_only=False, resume=resume, scan=check_data,
+               num_processes=num_processes)
     return _run(_Job(cfg, False, resume, tuple(register)), num_processes, progress)
 
 
@@ -185,20 +186,27 @@ def evaluate(cfg, weights: Optional[PathLike] = None, *, num_processes: int = 1,
     results as ``train`` does. Arguments as in ``train``."""
     run_registrations(register)
     cfg = _with_weights(cfg, resolve_weights(cfg, weights))
-    _preflight(cfg, eval_only=True, resume=False, scan=check_data)
+    _preflight(cfg, eval_only=True, resume=False, scan=check_data,
+               num_processes=num_processes)
     return _run(_Job(cfg, True, False, tuple(register)), num_processes, progress)
 
 
 def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: PathLike,
                    weights: Optional[PathLike] = None, *, overwrite: bool = False,
-                   batch_size: Optional[int] = None, progress: bool = True) -> PredictionReport:
+                   batch_size: Optional[int] = None, progress: bool = True,
+                   register: Sequence[str] = ()) -> PredictionReport:
     """Segment every image named by ``inputs`` (folders, searched recursively, files or globs)
     and write ``<output>/ids/<name>.png`` (class ids) and ``<output>/color/<name>.png``.
 
-    A non-empty ``output`` is refused unless ``overwrite``. Files that are not readable images
-    are skipped and listed in the report. Returns what was written and skipped.
+    A non-empty ``output`` is refused unless ``overwrite``. The colours are the ``stuff_colors``
+    of the config's datasets (registered here, or by the ``register`` modules or ``.py`` files);
+    without them the call is refused. Files that are not readable images are skipped and listed
+    in the report. Returns what was written and skipped.
     """
     inputs = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"--batch-size {batch_size}: expected 1 or more")
+    run_registrations(register)
     cfg, _ = adapt_to_machine(_with_weights(cfg, resolve_weights(cfg, weights)))
     out = Path(output)
     check_output_folder(out, overwrite)
@@ -206,8 +214,8 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
     if not files:
         raise InputError(f"--input {inputs}: no files found")
     names = output_names(files)
-    predictor = BatchPredictor(cfg)
     palette = class_palette(cfg)
+    predictor = BatchPredictor(cfg)
     batch_size = batch_size or (8 if cfg.MODEL.DEVICE.startswith("cuda") else 1)
     report = PredictionReport()
     bar = tqdm(total=len(files), unit="img", desc="predict", disable=not progress)
@@ -231,13 +239,17 @@ def predict_folder(cfg, inputs: Union[PathLike, Sequence[PathLike]], output: Pat
 
 
 def draw_panels(cfg, dataset: Optional[str] = None, indices: Sequence[int] = (0,),
-                weights: Optional[PathLike] = None,
-                classes: Sequence[str] = ()) -> List[np.ndarray]:
+                weights: Optional[PathLike] = None, classes: Sequence[str] = (),
+                register: Sequence[str] = ()) -> List[np.ndarray]:
     """Panels (image, sparse labels, dense labels, prediction, GMM response R of ``classes``)
     of the images at ``indices`` of ``dataset`` (default: ``DATASETS.TRAIN[0]``), as (H, W, 3)
-    uint8 RGB arrays; see ``agmm_d2.inspection.panels``."""
+    uint8 RGB arrays; see ``agmm_d2.inspection.panels``. ``register``: as in ``train``. A dataset
+    without ``stuff_classes`` and ``stuff_colors`` is refused (its labels would be drawn in
+    colours of no class)."""
+    run_registrations(register)
     dataset = dataset or cfg.DATASETS.TRAIN[0]
     check_registered(dataset, "dataset")
+    check_drawable(dataset, cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES)
     records = DatasetCatalog.get(dataset)
     for i in indices:
         if not 0 <= i < len(records):

@@ -13,7 +13,8 @@ whole-image inference at the test size of the JSON, no test-time augmentation or
 
 ``--input`` is a folder (searched recursively), a glob, or a file, and may be repeated. For each
 image ``<rel>.<ext>`` it writes ``<output>/ids/<rel>.png`` (single-channel class ids 0..K-1) and
-``<output>/color/<rel>.png`` (the classes in the dataset's ``stuff_colors``); images that share a
+``<output>/color/<rel>.png`` (the classes in the ``stuff_colors`` of the config's datasets:
+``--register`` runs your registration code first; without colours it stops); images that share a
 name but not an extension keep it (``x.jpg.png``). A non-empty ``--output`` is refused unless
 ``--overwrite``. A file that is not a readable image is reported and skipped; the exit status is
 then 1. The same from Python: ``agmm_d2.api.predict_folder`` and
@@ -41,6 +42,9 @@ def parse_args(argv=None):
     parser.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty --output (files of the same name are "
                              "replaced)")
+    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
+                        help="dataset registration code to run first, so that the config's "
+                             "datasets give the colours (--backend torch; repeatable)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="images per forward pass, --backend torch (default: 8 on a GPU, "
                              "1 on the CPU)")
@@ -63,7 +67,8 @@ def run_torch(args):
         raise InputError("MODEL.WEIGHTS is empty: give the trained model, e.g. "
                          "MODEL.WEIGHTS output/synthetic_demo/model_final.pth")
     return predict_folder(cfg, args.input, args.output, cfg.MODEL.WEIGHTS,
-                          overwrite=args.overwrite, batch_size=args.batch_size)
+                          overwrite=args.overwrite, batch_size=args.batch_size,
+                          register=args.register)
 
 
 def run_exported(args):
@@ -72,9 +77,9 @@ def run_exported(args):
     if not args.model:
         raise InputError(f"--backend {args.backend} needs --model (the file export_model.py "
                          "wrote, or its folder)")
-    if args.opts or args.config_file:
-        raise InputError(f"--backend {args.backend} takes no config: the JSON beside --model "
-                         "holds what it needs")
+    if args.opts or args.config_file or args.register:
+        raise InputError(f"--backend {args.backend} takes no config (nor --register): the JSON "
+                         "beside --model holds what it needs")
     return predict_folder_exported(args.model, args.input, args.output, args.backend,
                                    overwrite=args.overwrite)
 

@@ -16,5 +16,6 @@ def _entry(prog: str, module: str) -> Callable[[], int]:
 
 
 check_dataset = _entry("agmm-check-dataset", "agmm_d2.data.prep.check")
+import_annotations = _entry("agmm-import-annotations", "agmm_d2.cli.import_annotations")
 make_clicks = _entry("agmm-make-clicks", "agmm_d2.cli.make_clicks")
 make_scribbles = _entry("agmm-make-scribbles", "agmm_d2.cli.make_scribbles")

@@ -32,6 +32,7 @@ from agmm_d2.engine import (
     train_or_evaluate,
 )
 from agmm_d2.engine.slurm import add_slurm_arguments, submit_training
+from agmm_d2.utils.atomic import terminate_cleanly
 
 
 def argument_parser():
@@ -58,19 +59,21 @@ def cli(argv=None) -> int:
     exit status (2 with one message on bad input)."""
     args = argument_parser().parse_args(argv)
     try:
-        run_registrations(args.register)
-        cfg = build_config(args.config_file, args.opts)
-        notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume)
-        if not args.skip_data_check:
-            notes += check_data(cfg, eval_only=args.eval_only)
-        for note in notes:
-            print(f"train_net.py: warning: {note}", file=sys.stderr)
-        if args.slurm:
-            job = submit_training(main, args)
-            print(f"train_net.py: submitted job {job.job_id}; its log: {job.paths.stdout}")
-            return 0
-        launch(main, args.num_gpus, num_machines=args.num_machines,
-               machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
+        with terminate_cleanly():  # SIGTERM: unfinished writes leave no temporary file
+            run_registrations(args.register)
+            cfg = build_config(args.config_file, args.opts)
+            notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume,
+                                 num_processes=args.num_gpus * args.num_machines)
+            if not args.skip_data_check:
+                notes += check_data(cfg, eval_only=args.eval_only)
+            for note in notes:
+                print(f"train_net.py: warning: {note}", file=sys.stderr)
+            if args.slurm:
+                job = submit_training(main, args)
+                print(f"train_net.py: submitted job {job.job_id}; its log: {job.paths.stdout}")
+                return 0
+            launch(main, args.num_gpus, num_machines=args.num_machines,
+                   machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,))
     except (InputError, DatasetLayoutError) as e:
         print(f"train_net.py: error: {e}", file=sys.stderr)
         return 2

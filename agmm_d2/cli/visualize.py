@@ -8,7 +8,8 @@ Gaussian-mixture response that AGMM supervises the unlabeled pixels with.
 Writes one PNG panel per image, ``<output>/<image_id>.png``: a row of tiles of the image's own
 size. Label maps are drawn with detectron2's ``Visualizer`` in the dataset's ``stuff_colors``;
 each response tile shows R for one class (``--classes``; default: the classes of the image's
-sparse label, at most 3) as a heat map over the image. The same from Python:
+sparse label, at most 3) as a heat map over the image. A non-empty ``--output`` is refused
+unless ``--overwrite``; ``--register`` runs your registration code first. The same from Python:
 ``agmm_d2.api.draw_panels``.
 """
 import argparse
@@ -19,8 +20,15 @@ from detectron2.data import DatasetCatalog
 
 from agmm_d2.api import draw_panels
 from agmm_d2.data import DatasetLayoutError
-from agmm_d2.engine import InputError, build_config, check_registered, setup_console_logging
+from agmm_d2.engine import (
+    InputError,
+    build_config,
+    check_registered,
+    run_registrations,
+    setup_console_logging,
+)
 from agmm_d2.predict import save_png
+from agmm_d2.predict.files import check_output_folder
 from agmm_d2.utils.cli import exit_status_of
 
 
@@ -35,6 +43,11 @@ def parse_args(argv=None):
     parser.add_argument("--classes", default="",
                         help="comma-separated class names whose response to draw")
     parser.add_argument("--output", required=True, help="folder for the PNG panels")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --output (files of the same name are "
+                             "replaced)")
+    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
+                        help="dataset registration code to run first (repeatable)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
                         help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
     return parser.parse_args(argv)
@@ -46,6 +59,10 @@ def run(args) -> int:
     weights = cfg.MODEL.WEIGHTS
     if not weights or ("://" not in weights and not os.path.isfile(weights)):
         raise InputError(f"MODEL.WEIGHTS {weights!r}: no such file; give a trained model")
+    if args.num < 1:
+        raise InputError(f"--num {args.num}: expected 1 or more images")
+    run_registrations(args.register)
+    check_output_folder(args.output, args.overwrite)
     dataset = args.dataset or cfg.DATASETS.TRAIN[0]
     check_registered(dataset, "--dataset")
     records = DatasetCatalog.get(dataset)

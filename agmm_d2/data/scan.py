@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from detectron2.data.detection_utils import read_image
 from PIL import Image
 
 from ..utils.atomic import atomic_write
@@ -23,7 +24,7 @@ from .label_io import read_label
 __all__ = ["ScanReport", "default_cache_dir", "file_facts", "scan_records"]
 
 # Bump when the facts recorded per file change: older cache entries are then ignored.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 # Problem lines shown in full; the rest are counted.
 SHOWN = 5
 
@@ -40,15 +41,28 @@ def _first_line(e: Exception) -> str:
     return f"{type(e).__name__}: {text[0] if text else ''}"
 
 
+def _image_facts(path: str) -> dict:
+    """The image read as the training and test loaders read it (detectron2's ``read_image``:
+    decoded in full, turned by its EXIF orientation, converted to RGB); ``stored_size`` too
+    when the orientation swaps its sides."""
+    with Image.open(path) as im:
+        stored = list(im.size)
+    height, width = read_image(path, format="RGB").shape[:2]
+    facts = {"size": [width, height]}
+    if stored != facts["size"]:
+        facts["stored_size"] = stored
+    return facts
+
+
 def file_facts(path: str, kind: str) -> dict:
     """What the file at ``path`` holds: ``{"error": message}``, or ``{"size": [w, h]}`` for an
-    image (decoded in full, so a truncated file is found), plus ``"values": [[value, count],
+    image as the loader reads it (decoded in full, so a truncated file is found; after its
+    EXIF orientation, with ``"stored_size"`` when that swaps the sides), plus ``"values":
+    [[value, count],
     ...]`` for a label (``kind`` "label"), read as ``read_label`` does."""
     try:
         if kind == "image":
-            with Image.open(path) as im:
-                im.load()
-                return {"size": list(im.size)}
+            return _image_facts(path)
         label = read_label(path)
     except FileNotFoundError:
         return {"error": "file not found"}
@@ -229,6 +243,21 @@ def scan_records(dataset: str, records: List[dict], *, num_classes: int, role: s
     return report
 
 
+def _size_mismatch(label_size, image: dict, image_path: str) -> str:
+    """Why a label of ``label_size`` does not fit its image (facts of ``_image_facts``)."""
+    (w, h), (iw, ih) = label_size, image["size"]
+    message = f"label is {w}x{h} (WxH) but its image {image_path} is {iw}x{ih}"
+    stored = image.get("stored_size")
+    if stored is None:
+        return message
+    if list(label_size) == list(stored):
+        return (f"label is {w}x{h} (WxH), the image {image_path} as stored, but the loader "
+                f"turns that image by its EXIF orientation to {iw}x{ih}: turn the label the "
+                "same way, or remove the orientation tag from the image")
+    return message + (f" as the loader reads it (after its EXIF orientation; stored "
+                      f"{stored[0]}x{stored[1]})")
+
+
 def _scan_record(r: dict, facts: dict, report: ScanReport, *, role: str, num_classes: int,
                  ignore_label: int, unlabeled_value: int, allow_values_outside: bool) -> None:
     image = facts[r["file_name"]]
@@ -260,9 +289,8 @@ def _scan_record(r: dict, facts: dict, report: ScanReport, *, role: str, num_cla
             report.problems.append(("unreadable_label", path, label["error"]))
             continue
         if size is not None and list(label["size"]) != list(size):
-            w, h = label["size"]
-            report.problems.append(("size_mismatch", path, f"label is {w}x{h} (WxH) but its "
-                                    f"image {r['file_name']} is {size[0]}x{size[1]}"))
+            report.problems.append(("size_mismatch", path,
+                                    _size_mismatch(label["size"], image, r["file_name"])))
         bad = [v for v, _ in label["values"] if not (0 <= v < num_classes) and v not in allowed]
         if bad:
             report.problems.append(("bad_values", path, (

@@ -6,13 +6,15 @@ from typing import List
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import build_model
 
+from ..data.dataset_files import left_out_summary
+from ..data.datasets.generic import left_out_files
 from ..data.scan import default_cache_dir, scan_records
 from .checkpoint import load_weights, resume_checkpoint
 from .errors import InputError
 from .setup import adapt_to_machine
 
-__all__ = ["build_model_on_cpu", "check_data", "check_inputs", "check_output_dir",
-           "check_registered", "check_weights"]
+__all__ = ["build_model_on_cpu", "check_data", "check_drawable", "check_inputs", "check_output_dir",
+           "check_registered", "check_run_shape", "check_weights"]
 
 
 def check_registered(name: str, what: str) -> None:
@@ -24,11 +26,50 @@ def check_registered(name: str, what: str) -> None:
         raise InputError(f"{what}: dataset {name!r} is not registered{hint}")
 
 
-def check_inputs(cfg, *, eval_only: bool, resume: bool) -> List[str]:
+def check_drawable(name: str, num_classes: int) -> None:
+    """Raise InputError unless dataset ``name`` has ``stuff_classes`` and ``stuff_colors`` for
+    ``num_classes`` classes (what a drawing of its labels or predictions needs)."""
+    meta = MetadataCatalog.get(name)
+    for key in ("stuff_classes", "stuff_colors"):
+        found = meta.get(key)
+        if not found or len(found) < num_classes:
+            raise InputError(
+                f"dataset {name!r}: {'no' if not found else len(found)} {key} for "
+                f"MODEL.SEM_SEG_HEAD.NUM_CLASSES {num_classes} classes, so nothing can be drawn "
+                "in the colours of its classes; register it with stuff_classes and stuff_colors "
+                "(--register FILE.py|MODULE runs your registration)")
+
+
+def check_run_shape(cfg, *, eval_only: bool, num_processes: int = 1) -> None:
+    """Raise InputError for a run that would pass every other check and then fail in its
+    processes: no dataset to train on or to evaluate, no iteration, a batch that the processes
+    cannot share, a negative number of loader workers."""
+    solver = cfg.SOLVER
+    if eval_only and not cfg.DATASETS.TEST:
+        raise InputError("--eval-only: DATASETS.TEST is empty: there is nothing to evaluate")
+    if not eval_only:
+        if not cfg.DATASETS.TRAIN:
+            raise InputError("DATASETS.TRAIN is empty: there is nothing to train on")
+        if solver.MAX_ITER < 1:
+            raise InputError(f"SOLVER.MAX_ITER is {solver.MAX_ITER}; expected 1 or more")
+        processes = max(1, num_processes)
+        if solver.IMS_PER_BATCH < processes or solver.IMS_PER_BATCH % processes:
+            raise InputError(
+                f"SOLVER.IMS_PER_BATCH is {solver.IMS_PER_BATCH}, which {processes} processes "
+                f"cannot share: expected a multiple of {processes} (the number of processes, "
+                "--num-gpus x --num-machines), at least 1 image each")
+    if cfg.DATALOADER.NUM_WORKERS < 0:
+        raise InputError(f"DATALOADER.NUM_WORKERS is {cfg.DATALOADER.NUM_WORKERS}; expected 0 "
+                         "(load in the training process) or more")
+
+
+def check_inputs(cfg, *, eval_only: bool, resume: bool, num_processes: int = 1) -> List[str]:
     """Raise InputError (or DatasetLayoutError) for datasets, class counts, the output folder and
     weights that cannot work, before any process is started (the option values were checked by
-    ``build_config``). Returns notes to show (e.g. a resumption from an earlier checkpoint than
-    the last)."""
+    ``build_config``); ``num_processes`` is the number of processes of the run, all machines
+    together. Returns notes to show (e.g. a resumption from an earlier checkpoint than the
+    last)."""
+    check_run_shape(cfg, eval_only=eval_only, num_processes=num_processes)
     agmm = cfg.MODEL.AGMM
     used = [("DATASETS.TEST", name) for name in cfg.DATASETS.TEST]
     if not eval_only:
@@ -93,6 +134,8 @@ def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:
         if chosen is not None:
             return [note] if note else []
     weights = cfg.MODEL.WEIGHTS
+    if eval_only and not weights:
+        raise InputError(_no_weights_to_evaluate(cfg.OUTPUT_DIR))
     if not weights or "://" in weights:
         return []
     if not os.path.isfile(weights):
@@ -112,6 +155,16 @@ def build_model_on_cpu(cfg):
     return build_model(adapt_to_machine(cfg)[0])
 
 
+def _no_weights_to_evaluate(output_dir: str) -> str:
+    """The message for --eval-only with an empty MODEL.WEIGHTS: what was looked for."""
+    final = os.path.join(output_dir, "model_final.pth")
+    if os.path.isfile(final):
+        return (f"--eval-only: MODEL.WEIGHTS is empty (it would evaluate an untrained model); "
+                f"{final} exists: pass MODEL.WEIGHTS {final} to evaluate it")
+    return (f"--eval-only: MODEL.WEIGHTS is empty and {final} does not exist: there is no "
+            "trained model to evaluate; train first or pass MODEL.WEIGHTS path/model_final.pth")
+
+
 def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
     """Scan the files of the datasets the run uses (``agmm_d2.data.scan``) and raise InputError
     with the first few broken files and a count; returns warnings to show.
@@ -119,7 +172,9 @@ def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
     Training sets: images decode, the labels the mapper reads are single-channel, of their
     image's size, with class ids, the unlabeled or the ignore value, and some pixel is annotated.
     Test sets: images decode, dense labels hold class ids or the ignore value (any value with
-    ``TEST.OUT_OF_RANGE_LABELS ignore``).
+    ``TEST.OUT_OF_RANGE_LABELS ignore``). Images are measured as the loader reads them (after
+    their EXIF orientation). Files of the datasets' folders that the registration leaves out
+    (``agmm_d2.data.dataset_files``) are counted in a warning.
     """
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
     num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES
@@ -140,4 +195,7 @@ def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
                              "--skip-data-check (check_data=False in the Python API).")
         if report.warnings:
             warnings.append(report.summary(key, warnings=True))
+        left_out = left_out_files(meta)
+        if left_out:
+            warnings.append(left_out_summary(f"{key} dataset {name!r}", report.images, left_out))
     return warnings

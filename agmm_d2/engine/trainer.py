@@ -28,6 +28,8 @@ EVALUATORS = {
     "sparse_sem_seg": lambda cfg, name, folder: SparseSemSegEvaluator(
         name, distributed=True, output_dir=folder),
 }
+# What a resumed learning-rate scheduler takes from the checkpoint: where it is, not its shape.
+SCHEDULE_POSITION = ("last_epoch", "_step_count", "_last_lr")
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,17 @@ class Trainer(DefaultTrainer):
         if self.show_progress and comm.is_main_process():
             hooks.append(TrainingProgressBar())
         return hooks
+
+    def load_state_dict(self, state_dict):
+        """Resume from a checkpoint's state, except the learning-rate schedule's definition: the
+        config's (e.g. a larger SOLVER.MAX_ITER) replaces the one saved, only the position in it
+        (the iteration) is restored. The saved one would end at the old MAX_ITER, beyond which
+        the poly schedule is undefined."""
+        configured = self.scheduler.state_dict()
+        super().load_state_dict(state_dict)
+        restored = self.scheduler.state_dict()
+        self.scheduler.load_state_dict(
+            {**configured, **{k: restored[k] for k in SCHEDULE_POSITION if k in restored}})
 
     @classmethod
     def build_train_loader(cls, cfg):

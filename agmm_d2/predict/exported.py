@@ -122,7 +122,7 @@ class ExportedSegmenter:
 
 def predict_folder_exported(model, inputs: Sequence[str], output, backend: str, *,
                             overwrite: bool = False, progress: bool = True) -> PredictionReport:
-    """``agmm_d2.engine.predict_folder`` with an exported model: the same ``ids/`` and
+    """``agmm_d2.api.predict_folder`` with an exported model: the same ``ids/`` and
     ``color/`` PNGs, image by image."""
     segmenter = ExportedSegmenter(model, backend)
     out = Path(output)

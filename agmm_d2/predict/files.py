@@ -64,13 +64,15 @@ def save_png(array: np.ndarray, path: Path) -> None:
         Image.fromarray(array).save(tmp)
 
 
-def check_output_folder(out: Path, overwrite: bool) -> None:
-    """InputError unless ``out`` is absent, an empty folder, or a folder and ``overwrite``."""
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"--output {out}: the folder is not empty; pass --overwrite to write "
+def check_output_folder(out, overwrite: bool, option: str = "--output") -> None:
+    """InputError unless ``out`` can take this run's files without replacing what the run did
+    not create: absent or an empty folder, or any folder with ``overwrite``."""
+    out = Path(out)
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise InputError(f"{option} {out}: exists and is not a folder")
+    if out.is_dir() and not overwrite and any(out.iterdir()):
+        raise InputError(f"{option} {out}: the folder is not empty; pass --overwrite to write "
                          "into it (files of the same name are replaced)")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--output {out}: exists and is not a folder")
 
 
 def read_image(path, fmt: str) -> np.ndarray:

@@ -8,6 +8,7 @@ from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 
 from ..engine.checkpoint import load_weights
+from ..utils.errors import InputError
 from .files import PredictionReport, find_images, output_names, save_png
 
 __all__ = ["BatchPredictor", "PredictionReport", "class_palette", "find_images", "output_names",
@@ -15,14 +16,22 @@ __all__ = ["BatchPredictor", "PredictionReport", "class_palette", "find_images",
 
 
 def class_palette(cfg) -> np.ndarray:
-    """(256, 3) uint8 palette: the colours of the config's dataset, black elsewhere."""
-    palette = np.zeros((256, 3), np.uint8)
-    for name in tuple(cfg.DATASETS.TEST) + tuple(cfg.DATASETS.TRAIN):
-        colors = MetadataCatalog.get(name).get("stuff_colors")
-        if colors:
+    """(256, 3) uint8 palette: the ``stuff_colors`` of the config's first dataset (DATASETS.TEST,
+    then DATASETS.TRAIN) that has one for each of its NUM_CLASSES classes, black elsewhere.
+
+    Raises InputError when none has: the colour masks would be black, or black in part."""
+    num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES
+    names = tuple(cfg.DATASETS.TEST) + tuple(cfg.DATASETS.TRAIN)
+    for name in names:
+        colors = MetadataCatalog.get(name).get("stuff_colors") if name in MetadataCatalog else None
+        if colors and len(colors) >= num_classes:
+            palette = np.zeros((256, 3), np.uint8)
             palette[: len(colors)] = np.asarray(colors, np.uint8)
-            break
-    return palette
+            return palette
+    raise InputError(
+        f"DATASETS.TEST/TRAIN {list(names)}: none is registered with stuff_colors for the "
+        f"{num_classes} classes, so the colour masks would be black; register your datasets "
+        "with --register FILE.py|MODULE (register=[...] in Python) or name a dataset that has them")
 
 
 class BatchPredictor:

@@ -1,4 +1,4 @@
 """Small helpers shared by the package, the tools and the benchmarks."""
-from .atomic import atomic_write
+from .atomic import atomic_write, terminate_cleanly
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "terminate_cleanly"]

@@ -1,6 +1,8 @@
 """Write a file or a folder through a temporary name next to it, then rename it into place.
 
-A reader never sees a half-written output, and an interrupted writer leaves nothing behind.
+A reader never sees a half-written output, and an interrupted writer leaves nothing behind:
+an exception (Ctrl-C included) removes the temporary path, and so does SIGTERM (``kill``, a job
+scheduler's time limit) inside ``terminate_cleanly``, which the command-line tools run in.
 The temporary name is created by the caller's own write (or ``os.mkdir``), so the result gets
 the permissions any plain write gives (0666 / 0777 minus the user's umask), not the private
 0600 / 0700 of ``tempfile``'s files and folders.
@@ -8,11 +10,35 @@ the permissions any plain write gives (0666 / 0777 minus the user's umask), not 
 import os
 import secrets
 import shutil
+import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "terminate_cleanly"]
+
+# The exit status of a process ended by SIGTERM, as a shell reports it.
+SIGTERM_STATUS = 128 + signal.SIGTERM
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(SIGTERM_STATUS)
+
+
+@contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """Within the block, SIGTERM raises SystemExit(143) in the main thread instead of ending
+    the process at once, so that ``finally`` clauses run (``atomic_write`` removes its temporary
+    path). Elsewhere than in the main thread, and after the block, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _remove(path: Path) -> None:

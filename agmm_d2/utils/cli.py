@@ -3,6 +3,8 @@ import argparse
 import sys
 from typing import Callable, Tuple, Type
 
+from .atomic import terminate_cleanly
+
 __all__ = ["exit_status_of", "tool_parser"]
 
 
@@ -15,9 +17,11 @@ def tool_parser(doc: str) -> argparse.ArgumentParser:
 
 
 def exit_status_of(prog: str, run: Callable, args, errors: Tuple[Type[Exception], ...]) -> int:
-    """``run(args)``'s exit status; one of ``errors`` is printed as one line and gives 2."""
+    """``run(args)``'s exit status; one of ``errors`` is printed as one line and gives 2.
+    SIGTERM ends it with status 143 after removing the temporary files of unfinished writes."""
     try:
-        return run(args)
+        with terminate_cleanly():
+            return run(args)
     except errors as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2

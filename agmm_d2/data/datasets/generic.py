@@ -6,11 +6,13 @@ Files are paired by their path relative to each root with the extension (or suff
 import json
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
+from ..dataset_files import index_folder, left_out_summary, pair_files
+from ..image_size import loaded_size
 from ..label_io import present_classes, read_label
 
 logger = logging.getLogger(__name__)
@@ -45,17 +47,6 @@ def _require_dir(path: Path, what: str) -> Path:
             "Set DETECTRON2_DATASETS to the folder that holds your datasets (default ./datasets), "
             "or pass the right root to the register function.")
     return path
-
-
-def _index(root: Path, suffix) -> dict:
-    """{relative path without suffix: file} for every file under ``root`` ending in ``suffix``
-    (a string, or a tuple of them: the first one listed wins where two share a key)."""
-    found = {}
-    for one in (suffix,) if isinstance(suffix, str) else suffix:
-        for p in sorted(root.rglob(f"*{one}")):
-            if p.is_file():
-                found.setdefault(str(p.relative_to(root))[: -len(one)], p)
-    return dict(sorted(found.items()))
 
 
 def read_split_keys(path) -> List[str]:
@@ -126,16 +117,10 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
       (so that a registration reads no file before the dataset is used).
     An image missing from the table is an error: a partial table would silently mix sources.
     """
-    image_root = _require_dir(Path(image_root), f"a folder of *{image_ext} images")
-    sparse_ext = sparse_ext or label_ext
-    images = _index(image_root, image_ext)
-    labels = {}
-    if sparse_root is not None:
-        root = _require_dir(Path(sparse_root), f"a folder of *{sparse_ext} sparse label files")
-        labels["sparse_seg_file_name"] = _index(root, sparse_ext)
-    if dense_root is not None:
-        root = _require_dir(Path(dense_root), f"a folder of *{label_ext} dense label files")
-        labels["sem_seg_file_name"] = _index(root, label_ext)
+    image_root = Path(image_root)
+    indexes = _dataset_indexes(image_root, sparse_root, dense_root, image_ext=image_ext,
+                               label_ext=label_ext, sparse_ext=sparse_ext or label_ext)
+    images, labels = indexes[0].files, {f: index.files for f, index in indexes[1].items()}
 
     if split_file is not None:
         split_path = Path(split_file)
@@ -147,11 +132,10 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
                     f"{len(missing)} of {len(keys)} entries of {split_path} have no {field} file, "
                     f"e.g. {missing[:3]}")
     else:
-        keys = [k for k in images if all(k in index for index in labels.values())]
-        if len(keys) < len(images):
-            unpaired = [str(images[k]) for k in images if k not in set(keys)]
-            logger.warning("%d of %d images under %s have no label file and are skipped, e.g. "
-                           "%s", len(unpaired), len(images), image_root, unpaired[0])
+        keys, left_out = pair_files(*indexes)
+        if left_out:
+            logger.warning("%s", left_out_summary(f"dataset under {image_root}", len(keys),
+                                                  left_out))
     if not keys:
         raise DatasetLayoutError(f"{image_root}: no *{image_ext} image found with its label files")
 
@@ -171,7 +155,7 @@ def load_sparse_sem_seg(image_root, sparse_root=None, dense_root=None, *, image_
         record = {"file_name": str(images[key]), "image_id": key}
         try:
             with Image.open(images[key]) as im:
-                record["width"], record["height"] = im.size
+                record["width"], record["height"] = loaded_size(im)  # after EXIF orientation
         except Exception:  # PIL raises several types; the data scan reports the file
             pass
         for field, index in labels.items():
@@ -220,7 +204,7 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
         image_root=str(image_root),
         sem_seg_root=str(dense_root) if dense_root is not None else None,
         sparse_seg_root=str(sparse_root) if sparse_root is not None else None,
-        # How files are paired, for unpaired_images (datasets_prep/check.py).
+        # How files are paired, for left_out_files (the scan, datasets_prep/check.py).
         image_ext=image_ext if isinstance(image_ext, str) else list(image_ext),
         label_ext=label_ext, sparse_ext=sparse_ext or label_ext,
         split_file=str(split_file) if split_file is not None else None,
@@ -230,20 +214,37 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
     )
 
 
-def unpaired_images(metadata) -> List[str]:
-    """Images under a dataset's ``image_root`` that its registration skips for lack of a label
-    file (pairing by key; a split file makes a missing label an error instead). ``metadata``
-    is the MetadataCatalog entry set by ``register_sparse_sem_seg``; other datasets give []."""
+def _dataset_indexes(image_root, sparse_root, dense_root, *, image_ext, label_ext, sparse_ext):
+    """The FolderIndex of the images and {field: FolderIndex} of the label folders given."""
+    images = index_folder(_require_dir(Path(image_root), f"a folder of *{image_ext} images"),
+                          image_ext, report_other_suffixes=True)
+    labels = {}
+    for field, root, ext, what in (("sparse_seg_file_name", sparse_root, sparse_ext, "sparse"),
+                                   ("sem_seg_file_name", dense_root, label_ext, "dense")):
+        if root is not None:
+            labels[field] = index_folder(
+                _require_dir(Path(root), f"a folder of *{ext} {what} label files"), ext)
+    return images, labels
+
+
+def left_out_files(metadata) -> List[Tuple[str, str, str]]:
+    """The files under a dataset's folders that its registration leaves out, as (kind, path,
+    reason) (``agmm_d2.data.dataset_files``): images without a label, labels without an image,
+    images of another suffix, hidden files. [] with a split file (the split chooses) and for
+    datasets not registered by ``register_sparse_sem_seg``. ``metadata``: the MetadataCatalog
+    entry."""
     meta = metadata.as_dict() if hasattr(metadata, "as_dict") else dict(metadata)
     if meta.get("split_file") or "image_ext" not in meta:
         return []
-    image_root = Path(meta["image_root"])
-    if not image_root.is_dir():
-        return []
-    images = _index(image_root, meta["image_ext"])
-    keys = set(images)
-    for root, ext in ((meta.get("sparse_seg_root"), meta["sparse_ext"]),
-                      (meta.get("sem_seg_root"), meta["label_ext"])):
-        if root is not None and Path(root).is_dir():
-            keys &= set(_index(Path(root), ext))
-    return [str(images[k]) for k in images if k not in keys]
+    try:
+        indexes = _dataset_indexes(meta["image_root"], meta.get("sparse_seg_root"),
+                                   meta.get("sem_seg_root"), image_ext=meta["image_ext"],
+                                   label_ext=meta["label_ext"], sparse_ext=meta["sparse_ext"])
+    except DatasetLayoutError:
+        return []  # the registration reports the missing folder itself
+    return pair_files(*indexes)[1]
+
+
+def unpaired_images(metadata) -> List[str]:
+    """Images of a dataset that its registration leaves out for lack of a label file."""
+    return [path for kind, path, _ in left_out_files(metadata) if kind == "missing_label"]

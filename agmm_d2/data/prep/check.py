@@ -5,8 +5,11 @@ Takes a registered dataset name, or a folder of images with ``--sparse`` and/or 
 label folders (paired as ``register_sparse_sem_seg`` pairs them). Sparse labels may hold class
 ids 0..K-1, the dataset's unlabeled value and 255; dense labels class ids and the ignore label.
 Image-level labels (``image_classes``), where the dataset has them, must be class ids and should
-hold every class of the image's sparse label. Images the registration skips for lack of a label
-are reported. The scan is the one ``tools/train_net.py`` runs before training (its result is
+hold every class of the image's sparse label. Files the registration leaves out are reported
+by kind: images without a label, labels without an image, images of another suffix (suffixes
+are matched without regard to case: ``.JPG`` files are found with ``--image-ext .jpg``), hidden
+files (a warning). Images are measured as the loader reads them, after their EXIF orientation.
+The scan is the one ``tools/train_net.py`` runs before training (its result is
 cached per file). Prints a JSON report and exits 1 when a problem is found (2 on bad arguments).
 
     python datasets_prep/check.py voc_2012_train_point
@@ -22,7 +25,7 @@ from typing import Optional
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_sparse_sem_seg
-from agmm_d2.data.datasets.generic import unpaired_images
+from agmm_d2.data.datasets.generic import left_out_files
 from agmm_d2.data.scan import default_cache_dir, scan_records
 from agmm_d2.engine.checks import check_registered
 from agmm_d2.engine.errors import InputError
@@ -52,12 +55,12 @@ def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) ->
                           ignore_label=meta.get("ignore_label", 255),
                           unlabeled_value=meta.get("unlabeled_value", 255),
                           cache_dir=default_cache_dir() if cache else None)
-    problems = list(report.problems)
-    if limit is None:
-        problems += [("missing_label", path, "no label file: the registration skips this image")
-                     for path in unpaired_images(meta)]
+    problems, warnings = list(report.problems), list(report.warnings)
+    if limit is None:  # files the registration leaves out; a hidden file is only a warning
+        for entry in left_out_files(meta):
+            (warnings if entry[0] == "hidden_file" else problems).append(entry)
     examples = defaultdict(list)
-    for kind, path, message in problems + report.warnings:
+    for kind, path, message in problems + warnings:
         if len(examples[kind]) < EXAMPLES:
             examples[kind].append(f"{path}: {message}")
     share = report.annotated_pixels / report.counted_pixels if report.counted_pixels else None
@@ -67,7 +70,7 @@ def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) ->
         "num_classes": len(classes),
         "images_with_image_classes": report.images_with_image_classes,
         "problems": dict(Counter(kind for kind, _, _ in problems)),
-        "warnings": dict(Counter(kind for kind, _, _ in report.warnings)),
+        "warnings": dict(Counter(kind for kind, _, _ in warnings)),
         "examples": dict(examples),
         "sparse_annotated_share": share,
         "sparse_class_pixels": dict(zip(classes, report.class_pixels))

@@ -56,16 +56,23 @@ def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
     return ID_TO_TRAIN_ID[np.asarray(label_ids, np.int64).clip(0, 255)]
 
 
-def make_train_ids(root, split: str = "train", out_root=None) -> int:
+def make_train_ids(root, split: str = "train", out_root=None, *, overwrite: bool = False) -> int:
     """Write ``*_gtFine_labelTrainIds.png`` for every ``*_gtFine_labelIds.png`` of ``split``.
 
     Reads ``<root>/gtFine/<split>``, writes under ``<out_root or root>/gtFine/<split>``.
+    Existing train-id files are an error (FileExistsError) unless ``overwrite``.
     Returns the number of files written.
     """
     out_root = Path(out_root or root)
     files = dense_files(Path(root) / "gtFine" / split, LABEL_ID_SUFFIX)
     if not files:
         raise FileNotFoundError(f"{Path(root) / 'gtFine' / split}: no *{LABEL_ID_SUFFIX} file")
+    existing = [key for key, _ in files
+                if (out_root / "gtFine" / split / f"{key}{TRAIN_ID_SUFFIX}").exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{len(existing)} of {len(files)} *{TRAIN_ID_SUFFIX} files exist "
+                              f"under {out_root / 'gtFine' / split}; pass --overwrite to replace "
+                              "them")
     for key, path in files:
         train_ids = label_ids_to_train_ids(read_label(path))
         write_label_png(out_root / "gtFine" / split / f"{key}{TRAIN_ID_SUFFIX}", train_ids)
@@ -119,6 +126,7 @@ def main(argv=None):
     )
     p.add_argument("--splits", nargs="+", default=["train", "val"])
     p.add_argument("--out-root", type=Path, help="write here instead of --root")
+    p.add_argument("--overwrite", action="store_true", help="replace existing train-id files")
     p = sub.add_parser("clicks", help="N random clicks per image from the train ids")
     p.add_argument(
         "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
@@ -134,11 +142,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "trainids":
         for split in args.splits:
-            print(
-                json.dumps(
-                    {"split": split, "written": make_train_ids(args.root, split, args.out_root)}
-                )
-            )
+            written = make_train_ids(args.root, split, args.out_root, overwrite=args.overwrite)
+            print(json.dumps({"split": split, "written": written}))
     else:
         for n in args.clicks:
             print(json.dumps(make_clicks(args.root, n, args.seed, args.split, args.out_root,

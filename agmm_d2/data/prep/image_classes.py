@@ -57,6 +57,8 @@ def main(argv=None):
     parser.add_argument(
         "--suffix", default=".png", help="with --dense: label file suffix (default .png)"
     )
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing image_classes.json")
     args = parser.parse_args(argv)
     if args.voc_xml is not None and args.out is None:
         parser.error("--voc-xml needs --out (the sparse label folder, e.g. VOC2012/point)")
@@ -64,6 +66,6 @@ def main(argv=None):
         table = dense_image_classes(args.dense, parse_ignore(args.ignore), args.suffix)
     else:
         table = xml_image_classes(args.voc_xml)
-    path = write_image_classes(args.out or args.dense, table)
+    path = write_image_classes(args.out or args.dense, table, overwrite=args.overwrite)
     print(json.dumps({"file": str(path), "images": len(table)}))
 

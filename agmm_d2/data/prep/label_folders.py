@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ...utils.atomic import atomic_write
+from ..dataset_files import index_folder
 from ..datasets.generic import IMAGE_CLASSES_FILE, default_colors
 from ..label_io import present_classes, read_label
 
@@ -51,25 +52,27 @@ def link_alias(alias, target) -> Path:
 
 def dense_files(dense_dir, suffix: str = ".png") -> List[Tuple[str, Path]]:
     """Sorted [(key, path)] of the label files under ``dense_dir``; key = relative path minus
-    suffix."""
+    suffix. The files a dataset of this folder would hold (``agmm_d2.data.dataset_files``: the
+    suffix's case ignored, hidden files left out)."""
     dense_dir = Path(dense_dir)
     if not dense_dir.is_dir():
         raise FileNotFoundError(f"{dense_dir}: not a folder of *{suffix} label files")
-    return [(str(p.relative_to(dense_dir))[: -len(suffix)], p)
-            for p in sorted(dense_dir.rglob(f"*{suffix}")) if p.is_file()]
+    return sorted(index_folder(dense_dir, suffix).files.items())
 
 
-def write_image_classes(folder, table: Dict[str, Sequence[int]]) -> Path:
+def write_image_classes(folder, table: Dict[str, Sequence[int]], *,
+                        overwrite: bool = True) -> Path:
     """Write ``<folder>/image_classes.json`` (``{key: [class ids]}``, one image a line), atomically.
 
     This is the file that ``register_sparse_sem_seg(..., image_classes="auto")`` reads next to
-    the sparse labels: each image's complete image-level label.
+    the sparse labels: each image's complete image-level label. ``overwrite=False`` makes an
+    existing file an error (FileExistsError).
     """
     lines = [
         f"{json.dumps(str(k))}: {json.dumps([int(i) for i in table[k]])}" for k in sorted(table)
     ]
     path = Path(folder) / IMAGE_CLASSES_FILE
-    with atomic_write(path) as tmp:
+    with atomic_write(path, overwrite=overwrite) as tmp:
         tmp.write_text("{\n" + ",\n".join(lines) + "\n}\n")
     return path
 

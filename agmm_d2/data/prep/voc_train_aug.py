@@ -43,6 +43,8 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
     """
     voc_root, sbd_root = Path(voc_root), Path(sbd_root)
     sets = voc_root / "ImageSets" / "Segmentation"
+    if (sets / "train_aug.txt").exists() and not overwrite:
+        raise FileExistsError(f"{sets / 'train_aug.txt'} exists; pass --overwrite to replace it")
     ids = train_aug_ids(read_split(sbd_root / "train.txt"), read_split(sbd_root / "val.txt"),
                         read_split(sets / "train.txt"), read_split(sets / "val.txt"))
     stats = {"images": len(ids), "from_voc": 0, "from_sbd": 0}
