@@ -686,6 +686,21 @@ def test_runs_that_would_crash_in_their_processes_stop_first(train_net, data, we
 # ---------------------------------------------------------------------------------------------
 # D. No output replaced without --overwrite, none left half-written
 # ---------------------------------------------------------------------------------------------
+def test_training_does_not_replace_an_earlier_run(train_net, data, capsys, tmp_path):
+    out = tmp_path / "run"
+    common = ["SOLVER.MAX_ITER", "1", "DATASETS.TEST", "()", "OUTPUT_DIR", out]
+    status, err = _run(train_net, capsys, *common)
+    assert status == 0, err
+    first = (out / "model_final.pth").read_bytes()
+    status, err = _run(train_net, capsys, *common)
+    assert status == 2 and err.strip().count("\n") == 0, err
+    assert "holds an earlier run (last_checkpoint, metrics.json, model_final.pth)" in err, err
+    assert "--resume continues it, --overwrite replaces it" in err, err
+    assert (out / "model_final.pth").read_bytes() == first  # left as it was
+    status, err = _run(train_net, capsys, *common, flags=["--overwrite"])
+    assert status == 0, err
+
+
 def test_visualize_does_not_replace_a_users_file(data, weights, capsys, tmp_path):
     visualize = _script("visualize")
     out = tmp_path / "vis"

@@ -149,16 +149,18 @@ def _run(job: _Job, num_processes: int, progress: bool):
     return _saved_results(job.cfg, start)
 
 
-def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool, num_processes: int) -> None:
-    notes = check_inputs(cfg, eval_only=eval_only, resume=resume, num_processes=num_processes)
+def _preflight(cfg, *, eval_only: bool, resume: bool, scan: bool, num_processes: int,
+               overwrite: bool = False) -> None:
+    notes = check_inputs(cfg, eval_only=eval_only, resume=resume, num_processes=num_processes,
+                         overwrite=overwrite)
     if scan:
         notes += check_data(cfg, eval_only=eval_only)
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
 
 
-def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequence[str] = (),
-          check_data: bool = True, progress: bool = True):
+def train(cfg, *, num_processes: int = 1, resume: bool = False, overwrite: bool = False,
+          register: Sequence[str] = (), check_data: bool = True, progress: bool = True):
     """Train ``cfg`` and evaluate the final model on ``DATASETS.TEST``; returns the results
     (``results["sem_seg"]["mIoU"]`` for one test set; ``results["sparse_sem_seg"]
     ["mIoU_annotated_pixels"]`` for one without dense labels).
@@ -168,6 +170,8 @@ def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequen
         num_processes: 1 trains here; N > 1 starts N processes with detectron2's ``launch``
             (N GPUs, or gloo on the CPU). Datasets registered here reach them by themselves.
         resume: continue from the last checkpoint in ``OUTPUT_DIR``.
+        overwrite: train into an ``OUTPUT_DIR`` that holds an earlier run, replacing it
+            (without ``resume`` or ``overwrite``, such an ``OUTPUT_DIR`` is an InputError).
         register: registration modules or ``.py`` files to run first, in every process.
         check_data: scan the datasets' files first (``agmm_d2.data.scan``; cached per file).
         progress: progress bars here, or the run's log followed here from N processes.
@@ -176,7 +180,7 @@ def train(cfg, *, num_processes: int = 1, resume: bool = False, register: Sequen
     """
     run_registrations(register)
     _preflight(cfg, eval_only=False, resume=resume, scan=check_data,
-               num_processes=num_processes)
+               num_processes=num_processes, overwrite=overwrite)
     return _run(_Job(cfg, False, resume, tuple(register)), num_processes, progress)
 
 

@@ -74,7 +74,10 @@ def train_in_subprocess(
         threads: torch threads of the run.
         cwd: the folder it runs in (relative config paths are read from there).
     """
-    cmd = [*command, "--config-file", config, *overrides, "OUTPUT_DIR", str(run_dir)]
+    # --overwrite: a run interrupted earlier starts again from scratch (a finished one is kept
+    # by run_all and never trained again).
+    cmd = [*command, "--config-file", config, "--overwrite", *overrides, "OUTPUT_DIR",
+           str(run_dir)]
     log = run_dir.parent / f"{run_dir.name}.log"
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))

@@ -43,6 +43,9 @@ def argument_parser():
     parser.add_argument("--skip-data-check", action="store_true",
                         help="do not scan the datasets' files before the run (they are scanned "
                              "by default; the result is cached per file)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="train into an OUTPUT_DIR that holds an earlier run, replacing its "
+                             "checkpoints (without it, such an OUTPUT_DIR needs --resume)")
     return add_slurm_arguments(parser)
 
 
@@ -63,7 +66,8 @@ def cli(argv=None) -> int:
             run_registrations(args.register)
             cfg = build_config(args.config_file, args.opts)
             notes = check_inputs(cfg, eval_only=args.eval_only, resume=args.resume,
-                                 num_processes=args.num_gpus * args.num_machines)
+                                 num_processes=args.num_gpus * args.num_machines,
+                                 overwrite=args.overwrite)
             if not args.skip_data_check:
                 notes += check_data(cfg, eval_only=args.eval_only)
             for note in notes:

@@ -1,6 +1,7 @@
 """Checks of a run's inputs before any process starts: each problem is one InputError line."""
 import difflib
 import os
+from pathlib import Path
 from typing import List
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
@@ -13,8 +14,9 @@ from .checkpoint import load_weights, resume_checkpoint
 from .errors import InputError
 from .setup import adapt_to_machine
 
-__all__ = ["build_model_on_cpu", "check_data", "check_drawable", "check_inputs", "check_output_dir",
-           "check_registered", "check_run_shape", "check_weights"]
+__all__ = ["build_model_on_cpu", "check_data", "check_drawable", "check_inputs",
+           "check_no_earlier_run", "check_output_dir", "check_registered", "check_run_shape",
+           "check_weights"]
 
 
 def check_registered(name: str, what: str) -> None:
@@ -63,12 +65,13 @@ def check_run_shape(cfg, *, eval_only: bool, num_processes: int = 1) -> None:
                          "(load in the training process) or more")
 
 
-def check_inputs(cfg, *, eval_only: bool, resume: bool, num_processes: int = 1) -> List[str]:
+def check_inputs(cfg, *, eval_only: bool, resume: bool, num_processes: int = 1,
+                 overwrite: bool = False) -> List[str]:
     """Raise InputError (or DatasetLayoutError) for datasets, class counts, the output folder and
     weights that cannot work, before any process is started (the option values were checked by
     ``build_config``); ``num_processes`` is the number of processes of the run, all machines
-    together. Returns notes to show (e.g. a resumption from an earlier checkpoint than the
-    last)."""
+    together; ``overwrite`` lets a training replace an earlier run in OUTPUT_DIR. Returns notes
+    to show (e.g. a resumption from an earlier checkpoint than the last)."""
     check_run_shape(cfg, eval_only=eval_only, num_processes=num_processes)
     agmm = cfg.MODEL.AGMM
     used = [("DATASETS.TEST", name) for name in cfg.DATASETS.TEST]
@@ -98,6 +101,8 @@ def check_inputs(cfg, *, eval_only: bool, resume: bool, num_processes: int = 1) 
                     "Datasets) or set MODEL.AGMM.ABSENT_FROM sparse_classes")
 
     check_output_dir(cfg.OUTPUT_DIR)
+    if not (eval_only or resume or overwrite):
+        check_no_earlier_run(cfg.OUTPUT_DIR)
     return check_weights(cfg, eval_only=eval_only, resume=resume)
 
 
@@ -122,6 +127,22 @@ def check_output_dir(output_dir: str) -> None:
     except OSError as e:
         raise InputError(f"OUTPUT_DIR {output_dir!r}: cannot be created ({e.strerror or e})") \
             from None
+
+
+# What a training writes into OUTPUT_DIR that a second training would replace.
+EARLIER_RUN_FILES = ("last_checkpoint", "model_*.pth", "metrics.json")
+
+
+def check_no_earlier_run(output_dir: str) -> None:
+    """Raise InputError if ``output_dir`` holds the checkpoints or metrics of an earlier
+    training, which a new one (neither resumed nor told to overwrite) would replace."""
+    found = sorted({p.name for pattern in EARLIER_RUN_FILES
+                    for p in Path(output_dir).glob(pattern)})
+    if found:
+        raise InputError(f"OUTPUT_DIR {output_dir!r} holds an earlier run ({', '.join(found[:3])}"
+                         f"{', ...' if len(found) > 3 else ''}): --resume continues it, "
+                         "--overwrite replaces it (resume=/overwrite= in the Python API), or "
+                         "choose another OUTPUT_DIR")
 
 
 def check_weights(cfg, *, eval_only: bool, resume: bool) -> List[str]:

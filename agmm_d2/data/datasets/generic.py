@@ -244,7 +244,3 @@ def left_out_files(metadata) -> List[Tuple[str, str, str]]:
         return []  # the registration reports the missing folder itself
     return pair_files(*indexes)[1]
 
-
-def unpaired_images(metadata) -> List[str]:
-    """Images of a dataset that its registration leaves out for lack of a label file."""
-    return [path for kind, path, _ in left_out_files(metadata) if kind == "missing_label"]
