@@ -104,8 +104,10 @@ def ref_response(features, logits, targets, valid, class_presence, variance,
 
 
 def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_target="released",
-            gmm_confidence=0.0):
+            gmm_confidence=0.0, class_weight=None):
+    """loss_gmm; ``class_weight`` (K floats, default 1) multiplies each class's unlabeled term."""
     B, K = logits.shape[:2]
+    class_weight = [1.0] * K if class_weight is None else class_weight
     P = logits.softmax(1)
     _, u = ref_prototypes(features, targets, K)
     R = ref_response(features, logits, targets, valid, class_presence, variance, gmm_target)
@@ -119,7 +121,7 @@ def ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_targ
             unlabeled = (-Rk * torch.log(Pk + EPS) - (1 - Rk) * torch.log(1 - Pk + EPS)) / 2
             Y = (targets[b] == k).double()
             labeled = (-Y * torch.log(Rk + EPS) - (1 - Y) * torch.log(1 - Rk + EPS)) / 2
-            s1 = s1 + unlabeled * u[b, k] / (u[b].sum() + EPS) * gate[b]
+            s1 = s1 + unlabeled * u[b, k] / (u[b].sum() + EPS) * gate[b] * class_weight[k]
             s2 = s2 + labeled * u[b, k] / (u[b].sum() + EPS)
         l1_px.append(s1[valid[b]])
         l2_px.append(s2[valid[b] & (targets[b] != IGNORE)])

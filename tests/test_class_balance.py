@@ -5,14 +5,11 @@ import importlib
 import pytest
 import torch
 from test_agmm_loss import (
-    EPS,
     IGNORE,
     KEYS,
-    _mean,
     grads,
     make_batch,
-    ref_prototypes,
-    ref_response,
+    ref_gmm,
     reference,
 )
 
@@ -35,24 +32,10 @@ def ref_beta(n):
 
 def ref_gmm_balanced(features, logits, targets, valid, class_presence, variance, gmm_target):
     """loss_gmm with the unlabeled term's class weights w[b, k] * beta_k."""
-    B, K = logits.shape[:2]
-    P = logits.softmax(1)
-    _, u = ref_prototypes(features, targets, K)
+    K = logits.shape[1]
     beta = ref_beta([int((targets == k).sum()) for k in range(K)])
-    R = ref_response(features, logits, targets, valid, class_presence, variance, gmm_target)
-    l1_px, l2_px = [], []
-    for b in range(B):
-        s1, s2 = 0, 0
-        for k in range(K):
-            Rk, Pk = R[b, k], P[b, k]
-            unlabeled = (-Rk * torch.log(Pk + EPS) - (1 - Rk) * torch.log(1 - Pk + EPS)) / 2
-            Y = (targets[b] == k).double()
-            labeled = (-Y * torch.log(Rk + EPS) - (1 - Y) * torch.log(1 - Rk + EPS)) / 2
-            s1 = s1 + unlabeled * u[b, k] / (u[b].sum() + EPS) * beta[k]
-            s2 = s2 + labeled * u[b, k] / (u[b].sum() + EPS)
-        l1_px.append(s1[valid[b]])
-        l2_px.append(s2[valid[b] & (targets[b] != IGNORE)])
-    return _mean(l1_px) + _mean(l2_px)
+    return ref_gmm(features, logits, targets, valid, class_presence, variance, gmm_target,
+                   class_weight=beta)
 
 
 def check(batch, variance="fixed", gmm_target="released"):

@@ -13,37 +13,19 @@ sub-folders and file names. Each file's clicks depend only on the seed and its n
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --per-region 2 --radius 1
 """
 import json
-from pathlib import Path
 
 from agmm_d2.data.prep import make_clicks, parse_ignore
-from agmm_d2.utils.cli import tool_parser
+from agmm_d2.utils.cli import sparse_label_tool_parser
 
 
 def main(argv=None) -> int:
-    parser = tool_parser(__doc__)
-    parser.add_argument(
-        "--dense", type=Path, required=True, help="folder of dense label PNGs (class ids)"
-    )
-    parser.add_argument(
-        "--out-root", type=Path, required=True, help="where the output folder is made"
-    )
+    parser = sparse_label_tool_parser(__doc__, "clicked")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--clicks", type=int, help="clicks per image (at least 1)")
     mode.add_argument("--per-region", type=int, help="clicks per connected region (at least 1)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--radius", type=int, default=0, help="disk radius in pixels (0: one pixel)"
-    )
-    parser.add_argument(
-        "--ignore",
-        default="255",
-        help="comma-separated void values: never clicked, left out of "
-        "image_classes.json (default 255)",
-    )
-    parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output folder"
-    )
+    parser.add_argument("--radius", type=int, default=0,
+                        help="disk radius in pixels (0: one pixel)")
     args = parser.parse_args(argv)
     out = make_clicks(args.dense, args.out_root, clicks=args.clicks, per_region=args.per_region,
                       seed=args.seed, radius=args.radius, ignore=parse_ignore(args.ignore),

@@ -10,34 +10,16 @@ result is deterministic. The same from Python: ``agmm_d2.data.prep.make_scribble
     python datasets_prep/make_scribbles.py --dense data/masks --out-root data --width 3
 """
 import json
-from pathlib import Path
 
 from agmm_d2.data.prep import make_scribbles, parse_ignore
-from agmm_d2.utils.cli import tool_parser
+from agmm_d2.utils.cli import sparse_label_tool_parser
 
 
 def main(argv=None) -> int:
-    parser = tool_parser(__doc__)
-    parser.add_argument(
-        "--dense", type=Path, required=True, help="folder of dense label PNGs (class ids)"
-    )
-    parser.add_argument(
-        "--out-root", type=Path, required=True, help="where the output folder is made"
-    )
+    parser = sparse_label_tool_parser(__doc__, "scribbled")
     parser.add_argument("--width", type=int, default=3, help="line width in pixels (default 3)")
-    parser.add_argument(
-        "--min-pixels", type=int, default=16, help="skip smaller regions (default 16)"
-    )
-    parser.add_argument(
-        "--ignore",
-        default="255",
-        help="comma-separated void values: never scribbled, left out of "
-        "image_classes.json (default 255)",
-    )
-    parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output folder"
-    )
+    parser.add_argument("--min-pixels", type=int, default=16,
+                        help="skip smaller regions (default 16)")
     args = parser.parse_args(argv)
     out = make_scribbles(args.dense, args.out_root, width=args.width, min_pixels=args.min_pixels,
                          ignore=parse_ignore(args.ignore), suffix=args.suffix,
