@@ -37,7 +37,7 @@ lint: $(INSTALLED)
 
 # The linter first; `pytest -m "not slow"` is the fast unit run (no training).
 test: $(SYNTHETIC) lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=10
 
 # One torch thread unless you set OMP_NUM_THREADS: the demo's model runs many small ops, and with
 # two threads on a CPU that other work shares, the threads wait on each other (a step 5x slower).

@@ -39,9 +39,9 @@ def make_cfg(config_file=CONFIGS / "synthetic_point.yaml", *opts):
 
 
 def tiny_model(*opts):
-    """The demo architecture, narrower still, in eval mode with fixed weights."""
+    """The points config's architecture, narrower still, in eval mode with fixed weights."""
     torch.manual_seed(0)
-    cfg = make_cfg(CONFIGS / "synthetic_demo.yaml", "MODEL.RESNETS.WIDTH_PER_GROUP", 4,
+    cfg = make_cfg(CONFIGS / "synthetic_point.yaml", "MODEL.RESNETS.WIDTH_PER_GROUP", 4,
                    "MODEL.RESNETS.RES2_OUT_CHANNELS", 16, "MODEL.RESNETS.STEM_OUT_CHANNELS", 8,
                    *opts)
     return build_model(cfg).eval()
@@ -78,7 +78,7 @@ def test_head_returns_decoder_features_and_full_resolution_logits():
 
 
 def _fixed_batch(root, n=4, size=64):
-    cfg = make_cfg(CONFIGS / "synthetic_demo.yaml", "INPUT.CROP.SIZE", f"({size}, {size})",
+    cfg = make_cfg(CONFIGS / "synthetic_point.yaml", "INPUT.CROP.SIZE", f"({size}, {size})",
                    "INPUT.LONG_SIDE_SCALE_RANGE", "(1.0, 1.0)")
     base = Path(root) / "agmm_synthetic"
     dicts = load_sparse_sem_seg(base / "images" / "train", base / "point" / "train",
@@ -221,9 +221,9 @@ def test_test_time_inference_rejects_bad_options():
 def test_default_predictor_works_unchanged(tmp_path):
     """detectron2's DefaultPredictor loads a checkpoint and returns (K, H, W) at the input size."""
     opts = ["MODEL.RESNETS.WIDTH_PER_GROUP", 4, "MODEL.RESNETS.RES2_OUT_CHANNELS", 16]
-    DetectionCheckpointer(build_model(make_cfg(CONFIGS / "synthetic_demo.yaml", *opts)),
+    DetectionCheckpointer(build_model(make_cfg(CONFIGS / "synthetic_point.yaml", *opts)),
                           save_dir=str(tmp_path)).save("model")
-    cfg = make_cfg(CONFIGS / "synthetic_demo.yaml", *opts,
+    cfg = make_cfg(CONFIGS / "synthetic_point.yaml", *opts,
                    "MODEL.WEIGHTS", str(tmp_path / "model.pth"))
     image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)  # BGR
     sem_seg = DefaultPredictor(cfg)(image)["sem_seg"]
