@@ -25,6 +25,7 @@ from PIL import Image
 
 from ...engine.errors import InputError
 from ...utils.atomic import atomic_write
+from ..image_size import loaded_size
 from ..prep.label_folders import write_image_classes
 from .cvat import looks_like_cvat, read_cvat
 from .label_studio import looks_like_label_studio, read_label_studio
@@ -145,20 +146,12 @@ class _ImageMatcher:
                          f"--images {self.image_root} ({len(self.files)} images there)")
 
 
-def _displayed_size(path: Path) -> Tuple[int, int]:
-    """(width, height) as tools and detectron2 show the image: EXIF rotation applied."""
-    with Image.open(path) as im:
-        width, height = im.size
-        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by 90 degrees
-            return height, width
-    return width, height
-
-
 def _label(image: ImageShapes, path: Path, ids: Dict[str, int], options: RasterOptions,
            report: "ImportReport") -> Optional[np.ndarray]:
     """The sparse label of one image of the export (None when it marks no pixel), its counts
     and warnings added to ``report``."""
-    width, height = _displayed_size(path)
+    with Image.open(path) as im:  # as tools and detectron2 show it: EXIF rotation applied
+        width, height = loaded_size(im)
     if image.width is not None and (image.width, image.height) != (width, height):
         raise InputError(f"{image.source}: image {image.image} is {image.width}x{image.height} "
                          f"in the export but {path} is {width}x{height}")
