@@ -83,6 +83,18 @@ def test_plan_runs_every_configuration_seed_by_seed(real_photos):
     assert {n for n, *_ in curve if "20_clicks" in n or "dense" in n} <= table_names
 
 
+def test_plan_selects_rows_and_label_types_with_the_full_tables_names(real_photos):
+    full = real_photos.plan([0], None, curve=False)
+    rows = [real_photos.METHOD_KEYS[k] for k in ("baseline", "balanced")]
+    part = real_photos.plan([0], None, curve=False, methods=rows, labels=["points"])
+    assert part[1] == [("partial CE", "points"), ("AGMM preset, class-balanced", "points")]
+    # The same run names as the full table's: a later full run keeps these runs.
+    assert {r[0] for r in part[0]} <= {r[0] for r in full[0]}
+    assert set(real_photos.METHOD_KEYS.values()) == set(real_photos.METHODS) | {real_photos.DENSE}
+    with_dense = real_photos.plan([0], None, curve=False, methods=[real_photos.DENSE])
+    assert with_dense[1] == [(real_photos.DENSE, "dense")]
+
+
 def test_table_and_figure(real_photos, tmp_path):
     results = {("partial CE", "20 clicks"): [40.0, 41.0, 42.0],
                ("AGMM, preset", "20 clicks"): [43.0, 42.0, 45.0],

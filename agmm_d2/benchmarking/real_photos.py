@@ -51,6 +51,9 @@ METHODS = {"partial CE": "_baseline", "AGMM, released": "", "AGMM, preset": "_ro
            "partial CE + pairwise": "_pairwise", "AGMM preset + pairwise": "_robust_pairwise",
            "AGMM preset, class-balanced": "_balanced"}
 DENSE = "dense labels, cross-entropy"
+# --methods: a short name for each row (the config suffix, "released" for AGMM as released).
+METHOD_KEYS = {(suffix.lstrip("_") or "released"): method for method, suffix in METHODS.items()}
+METHOD_KEYS["dense"] = DENSE
 # The label-budget curve: clicks per image, trained with the 20-clicks configs.
 CURVE_CLICKS = (5, 20, 100)
 CURVE_METHODS = ("partial CE", "AGMM, preset")
@@ -82,11 +85,18 @@ def class_ious(run_dir: Path) -> Dict[str, float]:
     return {c: last[f"sem_seg/IoU-{c}"] for c in IDD_LITE_CLASSES}
 
 
-def plan(seeds, max_iter, curve: bool):
-    """[(run name, label printed, config, overrides)] and the (row, column) of each run."""
+def plan(seeds, max_iter, curve: bool, methods=None, labels=None):
+    """[(run name, label printed, config, overrides)] and the (row, column) of each run.
+
+    ``methods`` (rows, the names of METHOD_KEYS' values) and ``labels`` (label types) select a
+    part of the table; None: all of it.
+    """
     runs, keys = [], []
 
     def add(row, column, config, extra, seed):
+        if (methods is not None and row not in methods) or \
+                (labels is not None and column not in labels and column != "dense"):
+            return
         overrides = list(extra) + ["SEED", str(seed)]
         if max_iter:
             overrides += ["SOLVER.MAX_ITER", str(max_iter)]
@@ -187,9 +197,15 @@ def main(argv=None):
                         help="where --curve draws its PNG")
     parser.add_argument("--output", type=Path, default=None,
                         help="runs and results (default output/real_photos or .../curve)")
+    parser.add_argument("--methods", nargs="+", choices=list(METHOD_KEYS), default=None,
+                        help="only these rows (default: all)")
+    parser.add_argument("--labels", nargs="+", choices=[k for k, _ in LABEL_TYPES.values()],
+                        default=None, help="only these label types (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     args = parser.parse_args(argv)
+    if args.curve and (args.methods or args.labels):
+        parser.error("--methods and --labels select a part of the table, not of --curve")
     if not (args.root / "gtFine" / "train").is_dir():
         raise SystemExit(f"{args.root}: not IDD-Lite (no gtFine/train); set --root or "
                          "DETECTRON2_DATASETS to the folder that holds idd20k_lite/")
@@ -198,7 +214,10 @@ def main(argv=None):
         [kind for kind, _ in LABEL_TYPES.values()]
     make_sparse_labels(args.root, kinds)
 
-    runs, keys = plan(args.seeds, args.max_iter, args.curve)
+    methods = None if args.methods is None else [METHOD_KEYS[m] for m in args.methods]
+    labels = None if args.labels is None else \
+        [label for label, (kind, _) in LABEL_TYPES.items() if kind in args.labels]
+    runs, keys = plan(args.seeds, args.max_iter, args.curve, methods, labels)
     start = time.perf_counter()
     # DETECTRON2_DATASETS of the runs: the folder that holds --root.
     os.environ["DETECTRON2_DATASETS"] = str(args.root.resolve().parent)
