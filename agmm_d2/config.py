@@ -41,6 +41,12 @@ CHOICES: Dict[str, Dict[str, str]] = {
         "inverse_frequency": "each class weighted by its inverse share of the batch's annotated "
                              "pixels, so rare classes pull as much as common ones",
     },
+    "MODEL.AGMM.CE_CLASS_BALANCE": {
+        "none": "partial cross-entropy is the mean over the batch's annotated pixels (released)",
+        "inverse_frequency": "partial cross-entropy is the mean over the batch's annotated "
+                             "classes of each class's mean, so rare classes pull as much as "
+                             "common ones",
+    },
     "SOLVER.OPTIMIZER": {
         "SGD": "SGD with SOLVER.MOMENTUM and NESTEROV (the released recipe)",
         "ADAMW": "AdamW (from-scratch CPU training converges faster with it)",
@@ -150,6 +156,10 @@ def _add_model_config(cfg):
     # "none" (released): the unlabeled GMM term weighs each class by its area; "inverse_frequency":
     # each class also by the inverse of its share of the batch's annotated pixels (docs/method.md).
     cfg.MODEL.AGMM.GMM_CLASS_BALANCE = "none"
+    # "none" (released): loss_sem_seg is the mean over the batch's annotated pixels;
+    # "inverse_frequency": the mean over its annotated classes of each class's mean (also with
+    # MODEL.AGMM.ENABLED False: a class-balanced partial cross-entropy).
+    cfg.MODEL.AGMM.CE_CLASS_BALANCE = "none"
     _add_pairwise_config(cfg)
 
 

@@ -69,7 +69,7 @@ def test_idd_lite_is_registered_by_the_generic_pairing(idd_tree, real_photos):
 def test_plan_runs_every_configuration_seed_by_seed(real_photos):
     runs, keys = real_photos.plan([0, 1], 50, curve=False)
     per_seed = 1 + len(real_photos.LABEL_TYPES) * len(real_photos.METHODS)
-    assert len(runs) == 2 * per_seed and len(real_photos.METHODS) == 6
+    assert len(runs) == 2 * per_seed and len(real_photos.METHODS) == 7
     assert keys[:per_seed] == [(real_photos.DENSE, "dense")] + [
         (m, label) for label in real_photos.LABEL_TYPES for m in real_photos.METHODS]
     for name, label, config, overrides in runs:

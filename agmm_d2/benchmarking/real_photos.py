@@ -12,8 +12,9 @@ make_clicks.py and make_scribbles.py): 20 random clicks per image, 2 clicks of r
 region, 3-px scribbles (and 5 and 100 clicks for the curve). Each label type trains with its
 configs: ``configs/idd_lite_<type>_baseline.yaml`` (partial CE), ``idd_lite_<type>.yaml`` (AGMM
 as released), ``idd_lite_<type>_robust.yaml`` (the preset), ``_pairwise`` (partial CE + the Gated
-CRF pairwise term), ``_robust_pairwise``, ``_balanced`` (the preset with class-balanced GMM
-supervision), and ``idd_lite_full.yaml`` dense.
+CRF pairwise term), ``_robust_pairwise``, ``_baseline_balanced`` (class-balanced partial CE),
+``_balanced`` (the preset with class-balanced partial CE and GMM terms), and
+``idd_lite_full.yaml`` dense.
 Runs are resumable and go two at a time, single-threaded (agmm_d2.benchmarking.runs).
 
 Prints a Markdown table (mean ± std over seeds, per seed, the paired difference to partial CE
@@ -49,6 +50,7 @@ LABEL_TYPES = {
 }
 METHODS = {"partial CE": "_baseline", "AGMM, released": "", "AGMM, preset": "_robust",
            "partial CE + pairwise": "_pairwise", "AGMM preset + pairwise": "_robust_pairwise",
+           "partial CE, class-balanced": "_baseline_balanced",
            "AGMM preset, class-balanced": "_balanced"}
 DENSE = "dense labels, cross-entropy"
 # --methods: a short name for each row (the config suffix, "released" for AGMM as released).

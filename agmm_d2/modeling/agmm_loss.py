@@ -25,8 +25,8 @@ from torch import Tensor, nn
 from ..config import check_choice
 from .agmm_ops import EPS, ImagePlan, dense_terms, prototype_distances
 
-__all__ = ["agmm_loss", "gmm_response", "normalize_features", "ramp_factor", "AGMMLoss",
-           "TERMS"]
+__all__ = ["agmm_loss", "balanced_partial_ce", "gmm_response", "normalize_features",
+           "ramp_factor", "AGMMLoss", "TERMS"]
 
 # Loss keys are "loss_" + term; the weights dict uses the bare names.
 TERMS = ("sem_seg", "absent", "proto", "gmm")
@@ -39,7 +39,8 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
               proto_reduction: str = "sum", feature_norm: str = "none",
               gmm_target: str = "released", gmm_confidence: float = 0.0,
               weights: Optional[Dict[str, float]] = None,
-              gmm_class_balance: str = "none") -> Dict[str, Tensor]:
+              gmm_class_balance: str = "none",
+              ce_class_balance: str = "none") -> Dict[str, Tensor]:
     """The four AGMM loss terms of one training step.
 
     Args:
@@ -70,6 +71,9 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
             1.0 each). A term with weight 0 is not computed and returns 0.
         gmm_class_balance (str): "none" (the released code) or "inverse_frequency": the
             unlabeled GMM term also weighs each class by ``class_balance_weights``.
+        ce_class_balance (str): "none" (the released code: the partial cross-entropy is the
+            mean over the annotated valid pixels) or "inverse_frequency": the mean over the
+            batch's annotated classes of each class's mean (``balanced_partial_ce``).
 
     Returns:
         dict[str, Tensor]: scalars ``loss_sem_seg``, ``loss_absent``, ``loss_proto``,
@@ -80,7 +84,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
     """
     weights = _check_inputs(features, logits, targets, valid, class_presence, ignore_value,
                             variance, proto_reduction, weights, feature_norm, gmm_target,
-                            gmm_confidence, gmm_class_balance)
+                            gmm_confidence, gmm_class_balance, ce_class_balance)
     device_type = logits.device.type
     out_dtype = torch.promote_types(features.dtype, logits.dtype)
     compute_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
@@ -91,7 +95,7 @@ def agmm_loss(features: Tensor, logits: Tensor, targets: Tensor, valid: Tensor,
         losses = _agmm_terms(features, logits, targets.long(), valid.bool(),
                              class_presence.to(compute_dtype), ignore_value, variance,
                              proto_reduction, gmm_target, gmm_confidence, weights, compute_dtype,
-                             gmm_class_balance)
+                             gmm_class_balance, ce_class_balance)
     return {"loss_" + k: (losses[k] * weights[k]).to(out_dtype) for k in TERMS}
 
 
@@ -109,7 +113,8 @@ def normalize_features(features: Tensor, feature_norm: str) -> Tensor:
 
 
 def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, variance,
-                proto_reduction, gmm_target, gmm_confidence, weights, cd, gmm_class_balance="none"):
+                proto_reduction, gmm_target, gmm_confidence, weights, cd, gmm_class_balance="none",
+                ce_class_balance="none"):
     """Unweighted terms; features and image labels already in the compute dtype ``cd``."""
     B, C, h, w = features.shape
     K, H, W = logits.shape[1:]
@@ -131,6 +136,9 @@ def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, 
                                   variance, gmm_target, (h, w))
 
     use_ce = weights["sem_seg"] != 0
+    if use_ce and ce_class_balance == "inverse_frequency":
+        losses["sem_seg"] = balanced_partial_ce(logits.to(cd), targets, valid, ignore_value)
+        use_ce = False  # the fused pass below then leaves the cross-entropy out
     use_absent = weights["absent"] != 0
     if not (use_ce or use_absent or use_gmm):
         return losses
@@ -157,10 +165,33 @@ def _agmm_terms(features, logits, targets, valid, class_presence, ignore_value, 
     ce, absent, gmm_unlabeled, gmm_labeled = dense_terms(logits, r_low, plans, cd, use_ce, use_gmm)
     n_valid = max(int(valid.sum()), 1)
     n_ann = max(len(a_b), 1)
-    losses["sem_seg"] = ce / n_ann
+    if ce_class_balance == "none":
+        losses["sem_seg"] = ce / n_ann
     losses["absent"] = absent / n_valid
     losses["gmm"] = gmm_unlabeled / n_valid + gmm_labeled / n_ann
     return losses
+
+
+def balanced_partial_ce(logits: Tensor, targets: Tensor, valid: Tensor,
+                        ignore_value: int) -> Tensor:
+    """Class-balanced partial cross-entropy (CE_CLASS_BALANCE "inverse_frequency").
+
+    ``(1 / |S|) sum_{k in S} mean_{p annotated with k} -log softmax(Z[p])_k`` over the batch's
+    annotated valid pixels, S the classes they hold: torch's cross-entropy weighted by
+    ``1 / n_k`` (its weighted mean divides by the sum of the weights, which makes it exactly
+    this). 0 when no pixel is annotated.
+
+    Args:
+        logits (Tensor): (B, K, H, W) class logits. targets (Tensor): (B, H, W) int64.
+        valid (Tensor): (B, H, W) bool.
+    """
+    targets = torch.where(valid, targets, torch.full_like(targets, ignore_value))
+    annotated = targets != ignore_value
+    if not bool(annotated.any()):
+        return logits.sum() * 0
+    n = torch.bincount(targets[annotated], minlength=logits.shape[1]).to(logits.dtype)
+    weight = torch.where(n > 0, 1 / n.clamp(min=1), 0.0)
+    return F.cross_entropy(logits, targets, weight=weight, ignore_index=ignore_value)
 
 
 def class_balance_weights(counts: Tensor) -> Tensor:
@@ -354,11 +385,12 @@ def _low_res_probs(logits, classes, dtype, low_size) -> Tensor:
 
 def check_options(variance: str, proto_reduction: str, feature_norm: str,
                   gmm_target: str = "released", gmm_confidence: float = 0.0,
-                  gmm_class_balance: str = "none") -> None:
+                  gmm_class_balance: str = "none", ce_class_balance: str = "none") -> None:
     """Raise ValueError naming the option whose value is not one of its choices (the registry
     ``agmm_d2.config.CHOICES``)."""
     check_choice("MODEL.AGMM.GMM_TARGET", gmm_target, "gmm_target")
     check_choice("MODEL.AGMM.GMM_CLASS_BALANCE", gmm_class_balance, "gmm_class_balance")
+    check_choice("MODEL.AGMM.CE_CLASS_BALANCE", ce_class_balance, "ce_class_balance")
     if not 0 <= gmm_confidence < 1:
         raise ValueError(f"gmm_confidence must be in [0, 1), got {gmm_confidence}")
     check_choice("MODEL.AGMM.VARIANCE", variance, "variance")
@@ -369,7 +401,7 @@ def check_options(variance: str, proto_reduction: str, feature_norm: str,
 def _check_inputs(features, logits, targets, valid, class_presence, ignore_value, variance,
                   proto_reduction, weights, feature_norm="none",
                   gmm_target="released", gmm_confidence=0.0,
-                  gmm_class_balance="none") -> Dict[str, float]:
+                  gmm_class_balance="none", ce_class_balance="none") -> Dict[str, float]:
     """Raise ValueError naming the argument at fault; return the full weights dict."""
     for name, x, dim in [("features", features, 4), ("logits", logits, 4), ("targets", targets, 3),
                          ("valid", valid, 3), ("class_presence", class_presence, 2)]:
@@ -395,7 +427,7 @@ def _check_inputs(features, logits, targets, valid, class_presence, ignore_value
         raise ValueError(f"targets contains class id {int(targets[bad][0])}, not in [0, {K}) and "
                          f"not ignore_value={ignore_value}")
     check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence,
-                  gmm_class_balance)
+                  gmm_class_balance, ce_class_balance)
     weights = dict(weights or {})
     unknown = set(weights) - set(TERMS)
     if unknown:
@@ -425,7 +457,8 @@ class AGMMLoss(nn.Module):
                  proto_reduction: str = "sum", feature_norm: str = "none",
                  gmm_target: str = "released", gmm_confidence: float = 0.0,
                  weights: Optional[Dict[str, float]] = None, warmup_iters: int = 0,
-                 ramp_iters: int = 0, gmm_class_balance: str = "none"):
+                 ramp_iters: int = 0, gmm_class_balance: str = "none",
+                 ce_class_balance: str = "none"):
         """
         Args:
             enabled (bool): False gives the partial cross-entropy baseline: only
@@ -441,10 +474,12 @@ class AGMMLoss(nn.Module):
                 ``warmup_iters`` iterations, then ramp linearly to their value over
                 ``ramp_iters`` (``ramp_factor``); 0 and 0 (default) is the released behaviour.
             gmm_class_balance (str): "none" or "inverse_frequency"; see ``agmm_loss``.
+            ce_class_balance (str): "none" or "inverse_frequency"; see ``agmm_loss`` (also
+                for the partial cross-entropy baseline, ``enabled`` False).
         """
         super().__init__()
         check_options(variance, proto_reduction, feature_norm, gmm_target, gmm_confidence,
-                      gmm_class_balance)
+                      gmm_class_balance, ce_class_balance)
         if warmup_iters < 0 or ramp_iters < 0:
             raise ValueError(f"warmup_iters and ramp_iters must be >= 0, got {warmup_iters} and "
                              f"{ramp_iters}")
@@ -456,6 +491,7 @@ class AGMMLoss(nn.Module):
         self.gmm_target = gmm_target
         self.gmm_confidence = float(gmm_confidence)
         self.gmm_class_balance = gmm_class_balance
+        self.ce_class_balance = ce_class_balance
         self.warmup_iters = int(warmup_iters)
         self.ramp_iters = int(ramp_iters)
         self.weights = {k: float((weights or {}).get(k, 1.0)) for k in TERMS}
@@ -478,6 +514,7 @@ class AGMMLoss(nn.Module):
             "warmup_iters": agmm.WARMUP_ITERS,
             "ramp_iters": agmm.RAMP_ITERS,
             "gmm_class_balance": agmm.GMM_CLASS_BALANCE,
+            "ce_class_balance": agmm.CE_CLASS_BALANCE,
         }
 
     def weights_at(self, iteration: Optional[int] = None) -> Dict[str, float]:
@@ -494,7 +531,8 @@ class AGMMLoss(nn.Module):
                            proto_reduction=self.proto_reduction, feature_norm=self.feature_norm,
                            gmm_target=self.gmm_target, gmm_confidence=self.gmm_confidence,
                            weights=self.weights_at(iteration),
-                           gmm_class_balance=self.gmm_class_balance)
+                           gmm_class_balance=self.gmm_class_balance,
+                           ce_class_balance=self.ce_class_balance)
         return losses if self.enabled else {"loss_sem_seg": losses["loss_sem_seg"]}
 
     @torch.no_grad()
@@ -512,5 +550,6 @@ class AGMMLoss(nn.Module):
                 f"feature_norm={self.feature_norm!r}, gmm_target={self.gmm_target!r}, "
                 f"gmm_confidence={self.gmm_confidence}, "
                 f"gmm_class_balance={self.gmm_class_balance!r}, "
+                f"ce_class_balance={self.ce_class_balance!r}, "
                 f"weights={self.weights}, "
                 f"warmup_iters={self.warmup_iters}, ramp_iters={self.ramp_iters}")
