@@ -4,10 +4,12 @@
     python benchmarks/demo_spread.py                   # seeds 0 1 2 x threads 1 2, one by one
     python benchmarks/demo_spread.py --seeds 0 1 --threads 1 --output output/spread_quick
     python benchmarks/demo_spread.py --jobs 2          # two runs at once (slower each)
+    python benchmarks/demo_spread.py --threads 1 -- SOLVER.MAX_ITER 400 SOLVER.BASE_LR 0.001
 
 Trains configs/synthetic_demo.yaml (what `make demo` runs) once per seed and thread count, then
 prints every run's mIoU and wall time and the minimum, maximum, spread and median of the mIoU
-(also written to OUTPUT/spread.md). Trailing KEY VALUE pairs override the config of every run.
+(also written to OUTPUT/spread.md). KEY VALUE pairs override the config of every run; after
+--seeds or --threads, put them behind "--" (those options take several numbers).
 """
 import sys
 

@@ -1,5 +1,6 @@
 """GMM_CLASS_BALANCE "inverse_frequency" against a loop reference written from docs/method.md
-(Section 5), values and gradients in float64; the default stays the released term."""
+(Section 5), values and gradients in float64; the default stays the released term (for
+CE_CLASS_BALANCE too; its reference is in test_ce_class_balance.py)."""
 import importlib
 
 import pytest
@@ -92,22 +93,29 @@ def test_mutation_without_the_weights_fails(monkeypatch):
         check(make_batch(3, 5, 6, 21, 19, 6, 5, seed=60, density=0.1))
 
 
-def test_option_from_config_and_default_is_released():
+@pytest.mark.parametrize("key, argument, term", [
+    ("GMM_CLASS_BALANCE", "gmm_class_balance", "loss_gmm"),
+    ("CE_CLASS_BALANCE", "ce_class_balance", "loss_sem_seg"),
+])
+def test_option_from_config_and_default_is_released(key, argument, term):
+    """Both class-balance options: default "none" is the released loss; "inverse_frequency"
+    from the config is agmm_loss's; an unknown value names the argument."""
     from detectron2.config import get_cfg
 
     from agmm_d2.config import add_agmm_config
 
     cfg = get_cfg()
     add_agmm_config(cfg)
-    assert cfg.MODEL.AGMM.GMM_CLASS_BALANCE == "none"
+    assert cfg.MODEL.AGMM[key] == "none"
     batch = make_batch(2, 4, 6, 17, 17, 5, 5, seed=64)
     default = AGMMLoss(cfg)(*batch)
     released = reference(*batch)
     for k in KEYS:
         torch.testing.assert_close(default[k], released[k], rtol=1e-5, atol=1e-9)
-    cfg.MODEL.AGMM.GMM_CLASS_BALANCE = "inverse_frequency"
+    cfg.MODEL.AGMM[key] = "inverse_frequency"
     balanced = AGMMLoss(cfg)(*batch)
-    expected = agmm_loss(*batch, gmm_class_balance="inverse_frequency")
-    torch.testing.assert_close(balanced["loss_gmm"], expected["loss_gmm"])
-    with pytest.raises(ValueError, match="gmm_class_balance"):
-        AGMMLoss(gmm_class_balance="area")
+    expected = agmm_loss(*batch, **{argument: "inverse_frequency"})
+    torch.testing.assert_close(balanced[term], expected[term])
+    assert not torch.isclose(balanced[term], default[term])
+    with pytest.raises(ValueError, match=argument):
+        AGMMLoss(**{argument: "area"})
