@@ -3,9 +3,12 @@
     python benchmarks/step_cost.py                       # demo and VOC shapes, on the CPU
     python benchmarks/step_cost.py --shapes voc --voc-batch 16 --device cuda
     python benchmarks/step_cost.py --shapes idd --term pairwise --threads 1 --alternate
+    python benchmarks/step_cost.py --shapes idd --idd-config configs/idd_lite_points_balanced.yaml \
+        --threads 1 --alternate
 
 ``--term`` chooses what "on" adds to partial cross-entropy ("off"): the AGMM terms of the
-shape's config (default), the pairwise term (MODEL.PAIRWISE.WEIGHT 0.1), or both.
+shape's config (default), the pairwise term (MODEL.PAIRWISE.WEIGHT 0.1), or both. "off" is
+always plain partial cross-entropy (MODEL.AGMM.CE_CLASS_BALANCE none), whatever the config sets.
 
 A training step is forward, backward and SGD update of the model built from the config, on a
 fixed random batch (images of noise; each label a Voronoi map of 4 classes drawn from K, of
@@ -70,10 +73,14 @@ def build(shape: str, agmm: bool, args):
 
     torch.set_num_threads(args.threads)
     config, overrides = SHAPES[shape]
+    if shape == "idd" and args.idd_config:
+        config = args.idd_config
     cfg = get_cfg()
     add_agmm_config(cfg)
     cfg.merge_from_file(str(REPO / config))
     use_agmm, use_pairwise = TERMS[args.term] if agmm else (False, False)
+    if not agmm:
+        overrides = overrides + ["MODEL.AGMM.CE_CLASS_BALANCE", "none"]
     cfg.merge_from_list(overrides + ["MODEL.AGMM.ENABLED", str(use_agmm), "MODEL.DEVICE",
                                      args.device, "MODEL.PAIRWISE.WEIGHT", 0.1 * use_pairwise])
     if args.device == "cpu":
@@ -149,6 +156,9 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--term", default="agmm", choices=list(TERMS),
                         help="what the 'on' step adds to partial cross-entropy")
+    parser.add_argument("--idd-config", default=None,
+                        help="config of the idd shape (default configs/"
+                             "idd_lite_scribbles_robust.yaml)")
     parser.add_argument("--alternate", action="store_true",
                         help="both configurations in one process, steps in turn (a shared CPU); "
                              "the ratio is the median of the per-pair ratios, no peak memory")
