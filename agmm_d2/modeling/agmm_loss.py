@@ -177,9 +177,9 @@ def balanced_partial_ce(logits: Tensor, targets: Tensor, valid: Tensor,
     """Class-balanced partial cross-entropy (CE_CLASS_BALANCE "inverse_frequency").
 
     ``(1 / |S|) sum_{k in S} mean_{p annotated with k} -log softmax(Z[p])_k`` over the batch's
-    annotated valid pixels, S the classes they hold: torch's cross-entropy weighted by
-    ``1 / n_k`` (its weighted mean divides by the sum of the weights, which makes it exactly
-    this). 0 when no pixel is annotated.
+    annotated valid pixels, S the classes they hold: torch's cross-entropy weighted by the
+    inverse frequencies of ``class_balance_weights`` (its weighted mean divides by the sum of
+    the weights, which makes it exactly this). 0 when no pixel is annotated.
 
     Args:
         logits (Tensor): (B, K, H, W) class logits. targets (Tensor): (B, H, W) int64.
@@ -189,8 +189,9 @@ def balanced_partial_ce(logits: Tensor, targets: Tensor, valid: Tensor,
     annotated = targets != ignore_value
     if not bool(annotated.any()):
         return logits.sum() * 0
-    n = torch.bincount(targets[annotated], minlength=logits.shape[1]).to(logits.dtype)
-    weight = torch.where(n > 0, 1 / n.clamp(min=1), 0.0)
+    n = torch.bincount(targets[annotated], minlength=logits.shape[1])
+    # beta is proportional to 1 / n_k, and the weighted mean does not depend on the scale.
+    weight = class_balance_weights(n[None]).to(logits.dtype)
     return F.cross_entropy(logits, targets, weight=weight, ignore_index=ignore_value)
 
 
