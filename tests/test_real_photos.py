@@ -93,6 +93,11 @@ def test_plan_selects_rows_and_label_types_with_the_full_tables_names(real_photo
     assert set(real_photos.METHOD_KEYS.values()) == set(real_photos.METHODS) | {real_photos.DENSE}
     with_dense = real_photos.plan([0], None, curve=False, methods=[real_photos.DENSE])
     assert with_dense[1] == [(real_photos.DENSE, "dense")]
+    # The default table: its five rows for each label type, no dense run.
+    default = [real_photos.METHOD_KEYS[k] for k in real_photos.DEFAULT_METHODS]
+    runs, keys = real_photos.plan([0, 1, 2], None, curve=False, methods=default)
+    assert len(runs) == 45 and {row for row, _ in keys} == set(default)
+    assert {"partial CE", "AGMM, released"} <= set(default)
 
 
 def test_table_and_figure(real_photos, tmp_path):
