@@ -211,13 +211,22 @@ def _add_solver_test_config(cfg):
     """Keys of the optimizer, schedule and test-time augmentation.
 
     Also used: detectron2's SOLVER.* (BASE_LR is the backbone's lr; LR_SCHEDULER_NAME
-    "WarmupPolyLR" with POLY_LR_POWER) and TEST.AUG.ENABLED / TEST.AUG.FLIP.
+    "WarmupPolyLR" with POLY_LR_POWER), TEST.AUG.ENABLED / TEST.AUG.FLIP and TEST.PRECISE_BN.*
+    (batch-norm statistics re-estimated after training; SOLVER.SWA needs them).
     """
     # Learning-rate factor of every parameter outside the backbone (10 in the released VOC recipe).
     cfg.SOLVER.HEAD_LR_MULTIPLIER = 1.0
     # "SGD" (the released recipe: SOLVER.MOMENTUM, NESTEROV) or "ADAMW" (from-scratch CPU
     # training converges faster with it); both use BASE_LR and the WEIGHT_DECAY* keys.
     cfg.SOLVER.OPTIMIZER = "SGD"
+    cfg.SOLVER.SWA = CN()
+    # Stochastic weight averaging: the trained model is the mean of the weights after each step
+    # from START_FRACTION x MAX_ITER on (engine/weight_averaging.py); needs
+    # TEST.PRECISE_BN.ENABLED.
+    cfg.SOLVER.SWA.ENABLED = False
+    # Where the average starts, as a fraction of SOLVER.MAX_ITER in [0, 1): it follows a changed
+    # MAX_ITER (a shorter run, or a --resume that extends it).
+    cfg.SOLVER.SWA.START_FRACTION = 0.5
     # Relative image scales of multi-scale testing, used when TEST.AUG.ENABLED (1.0 = input size).
     cfg.TEST.AUG.SCALES = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
     cfg.TEST.SLIDING_WINDOW = CN()

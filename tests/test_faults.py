@@ -674,6 +674,10 @@ def test_resume_with_a_larger_max_iter_follows_the_new_schedule(train_net, data,
     (["--num-gpus", "2"], ["SOLVER.IMS_PER_BATCH", "3"], "SOLVER.IMS_PER_BATCH is 3, which 2 "
                                                          "processes cannot share"),
     ([], ["DATALOADER.NUM_WORKERS", "-1"], "DATALOADER.NUM_WORKERS is -1"),
+    ([], ["SOLVER.SWA.ENABLED", "True", "TEST.PRECISE_BN.ENABLED", "True",
+          "SOLVER.SWA.START_FRACTION", "1.0"], "SOLVER.SWA.START_FRACTION is 1.0; expected a "
+                                               "fraction of SOLVER.MAX_ITER in [0, 1)"),
+    ([], ["SOLVER.SWA.ENABLED", "True"], "SOLVER.SWA.ENABLED needs TEST.PRECISE_BN.ENABLED True"),
 ])
 def test_runs_that_would_crash_in_their_processes_stop_first(train_net, data, weights, capsys,
                                                              tmp_path, flags, opts, message):

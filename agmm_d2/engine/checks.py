@@ -45,7 +45,8 @@ def check_drawable(name: str, num_classes: int) -> None:
 def check_run_shape(cfg, *, eval_only: bool, num_processes: int = 1) -> None:
     """Raise InputError for a run that would pass every other check and then fail in its
     processes: no dataset to train on or to evaluate, no iteration, a batch that the processes
-    cannot share, a negative number of loader workers."""
+    cannot share, weight averaging that starts outside the schedule or without batch-norm
+    re-estimation, a negative number of loader workers."""
     solver = cfg.SOLVER
     if eval_only and not cfg.DATASETS.TEST:
         raise InputError("--eval-only: DATASETS.TEST is empty: there is nothing to evaluate")
@@ -54,6 +55,7 @@ def check_run_shape(cfg, *, eval_only: bool, num_processes: int = 1) -> None:
             raise InputError("DATASETS.TRAIN is empty: there is nothing to train on")
         if solver.MAX_ITER < 1:
             raise InputError(f"SOLVER.MAX_ITER is {solver.MAX_ITER}; expected 1 or more")
+        _check_weight_averaging(cfg)
         processes = max(1, num_processes)
         if solver.IMS_PER_BATCH < processes or solver.IMS_PER_BATCH % processes:
             raise InputError(
@@ -63,6 +65,19 @@ def check_run_shape(cfg, *, eval_only: bool, num_processes: int = 1) -> None:
     if cfg.DATALOADER.NUM_WORKERS < 0:
         raise InputError(f"DATALOADER.NUM_WORKERS is {cfg.DATALOADER.NUM_WORKERS}; expected 0 "
                          "(load in the training process) or more")
+
+
+def _check_weight_averaging(cfg) -> None:
+    swa = cfg.SOLVER.SWA
+    if not swa.ENABLED:
+        return
+    if not 0 <= swa.START_FRACTION < 1:
+        raise InputError(f"SOLVER.SWA.START_FRACTION is {swa.START_FRACTION}; expected a "
+                         "fraction of SOLVER.MAX_ITER in [0, 1)")
+    if not cfg.TEST.PRECISE_BN.ENABLED:
+        raise InputError("SOLVER.SWA.ENABLED needs TEST.PRECISE_BN.ENABLED True: the averaged "
+                         "weights need batch-norm statistics of their own (TEST.PRECISE_BN."
+                         "NUM_ITER batches)")
 
 
 def check_inputs(cfg, *, eval_only: bool, resume: bool, num_processes: int = 1,

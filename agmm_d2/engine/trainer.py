@@ -8,6 +8,7 @@ import torch
 from detectron2.data import MetadataCatalog, build_detection_train_loader
 from detectron2.engine import DefaultTrainer, create_ddp_model
 from detectron2.engine import defaults as d2_defaults
+from detectron2.engine import hooks as d2_hooks
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
@@ -17,6 +18,7 @@ from ..evaluation import RESULT_TABLES, CheckedSemSegEvaluator, SparseSemSegEval
 from .amp import build_step_trainer
 from .checkpoint import GuardedCheckpointer
 from .progress import TrainingProgressBar, with_progress_bar
+from .weight_averaging import WeightAveraging
 
 __all__ = ["EVALUATORS", "Trainer", "train_or_evaluate"]
 
@@ -59,7 +61,7 @@ def _detectron2_init_patches(cfg):
 class Trainer(DefaultTrainer):
     """DefaultTrainer with the sparse-label mapper, a checked SemSegEvaluator, a head lr
     multiplier, the poly schedule, a guarded checkpointer, DistributedDataParallel on the CPU,
-    and mixed precision on the CPU too (``agmm_d2.engine.amp``).
+    mixed precision on the CPU too (``agmm_d2.engine.amp``) and weight averaging (SOLVER.SWA).
 
     ``show_progress`` (a class attribute, False here) adds progress bars of training and
     evaluation in the main process: the Python API sets it, the command line keeps the log.
@@ -85,6 +87,13 @@ class Trainer(DefaultTrainer):
                                                 expect_complete=False,
                                                 trainer=weakref.proxy(self))
         hooks = super().build_hooks()
+        if self.cfg.SOLVER.SWA.ENABLED:
+            # Before PreciseBN, the checkpointer and evaluation: on the last step they re-estimate
+            # the batch-norm statistics of, save and evaluate the averaged weights.
+            first_after = next(i for i, h in enumerate(hooks) if isinstance(
+                h, (d2_hooks.PreciseBN, d2_hooks.PeriodicCheckpointer, d2_hooks.EvalHook)))
+            start = int(self.cfg.SOLVER.SWA.START_FRACTION * self.cfg.SOLVER.MAX_ITER)
+            hooks.insert(first_after, WeightAveraging(self.model, start))
         if self.show_progress and comm.is_main_process():
             hooks.append(TrainingProgressBar())
         return hooks
