@@ -129,8 +129,9 @@ def test_trainer_saves_and_evaluates_the_averaged_weights(tiny_synthetic, tmp_pa
                             classes=CLASSES, image_ext=".png")
     try:
         cfg = build_config(CONFIG, {
-            **TINY, "SOLVER.MAX_ITER": 4, "SOLVER.SWA.ENABLED": True, "SOLVER.SWA.START_FRACTION": 0.25,
-            "TEST.PRECISE_BN.ENABLED": True, "TEST.PRECISE_BN.NUM_ITER": 2,
+            **TINY, "SOLVER.MAX_ITER": 4, "SOLVER.SWA.ENABLED": True,
+            "SOLVER.SWA.START_FRACTION": 0.25, "TEST.PRECISE_BN.ENABLED": True,
+            "TEST.PRECISE_BN.NUM_ITER": 2,
             "DATASETS.TRAIN": ("swa_train",), "DATASETS.TEST": ("swa_val",),
             "OUTPUT_DIR": str(tmp_path / "run")})
         trainer = Trainer(cfg)
