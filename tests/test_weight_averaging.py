@@ -120,7 +120,7 @@ def test_resume_restores_the_running_mean():
 def test_trainer_saves_and_evaluates_the_averaged_weights(tiny_synthetic, tmp_path, monkeypatch):
     """In the Trainer the hook runs before PreciseBN, the checkpointer and the evaluation:
     model_final.pth holds the mean of the weights of iterations 1-3 (START_FRACTION 0.25 of 4)
-    and batch-norm statistics re-estimated for them."""
+    and batch-norm statistics re-estimated for them; a resumed run continues the average."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     root = tiny_synthetic / "agmm_synthetic"
     register_sparse_sem_seg("swa_train", root / "images" / "train", root / "point" / "train",
@@ -131,7 +131,7 @@ def test_trainer_saves_and_evaluates_the_averaged_weights(tiny_synthetic, tmp_pa
         cfg = build_config(CONFIG, {
             **TINY, "SOLVER.MAX_ITER": 4, "SOLVER.SWA.ENABLED": True,
             "SOLVER.SWA.START_FRACTION": 0.25, "TEST.PRECISE_BN.ENABLED": True,
-            "TEST.PRECISE_BN.NUM_ITER": 2,
+            "TEST.PRECISE_BN.NUM_ITER": 2, "SOLVER.CHECKPOINT_PERIOD": 3,
             "DATASETS.TRAIN": ("swa_train",), "DATASETS.TEST": ("swa_val",),
             "OUTPUT_DIR": str(tmp_path / "run")})
         trainer = Trainer(cfg)
@@ -143,6 +143,10 @@ def test_trainer_saves_and_evaluates_the_averaged_weights(tiny_synthetic, tmp_pa
         trainer._hooks.insert(0, record)  # sees each step's weights before the averaging
         trainer.resume_or_load(resume=False)
         trainer.train()
+        # --resume from the checkpoint of iteration 2 restores the average of iterations 1-2.
+        (tmp_path / "run" / "last_checkpoint").write_text("model_0000002.pth")
+        resumed = Trainer(cfg)
+        resumed.resume_or_load(resume=True)
     finally:
         for name in ("swa_train", "swa_val"):
             DatasetCatalog.remove(name)
@@ -156,3 +160,9 @@ def test_trainer_saves_and_evaluates_the_averaged_weights(tiny_synthetic, tmp_pa
     means = [n for n in buffers if n.endswith("running_mean")]
     last = dict(zip(buffers, record.buffers[-1]))
     assert any(not torch.allclose(saved[n], last[n]) for n in means)  # re-estimated by PreciseBN
+
+    averaging = next(h for h in resumed._hooks if isinstance(h, WeightAveraging))
+    assert resumed.start_iter == 3 and averaging.num_averaged == 2
+    for i, mean in enumerate(averaging._average.module.parameters()):
+        reference = torch.stack([step[i] for step in record.params[1:3]]).mean(0)
+        assert torch.allclose(mean, reference, atol=1e-6)
