@@ -1,4 +1,4 @@
-"""SOLVER.SWA: the trained model is the plain mean of the weights from START_ITER on, the average
+"""SOLVER.SWA: the trained model is the plain mean of the weights from the start on, the average
 survives a resume, and the Trainer places the hook where its result is saved and evaluated."""
 import copy
 import weakref
