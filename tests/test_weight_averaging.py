@@ -163,6 +163,7 @@ def test_trainer_saves_and_evaluates_the_averaged_weights(tiny_synthetic, tmp_pa
 
     averaging = next(h for h in resumed._hooks if isinstance(h, WeightAveraging))
     assert resumed.start_iter == 3 and averaging.num_averaged == 2
-    for i, mean in enumerate(averaging._average.module.parameters()):
+    average = averaging.state_dict()  # what the checkpoint holds: "module.<name>" per parameter
+    for i, (name, _) in enumerate(resumed.model.named_parameters()):
         reference = torch.stack([step[i] for step in record.params[1:3]]).mean(0)
-        assert torch.allclose(mean, reference, atol=1e-6)
+        assert torch.allclose(average[f"module.{name}"], reference, atol=1e-6)
