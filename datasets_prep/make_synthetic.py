@@ -19,13 +19,14 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-train", type=int, default=300)
     parser.add_argument("--n-val", type=int, default=100)
+    parser.add_argument("--n-test", type=int, default=1000, help="the demo's evaluation set")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels")
     parser.add_argument("--force", action="store_true", help="regenerate even if complete")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     with terminate_cleanly():  # SIGTERM leaves no half-written dataset folder
         out = generate(args.root, seed=args.seed, n_train=args.n_train, n_val=args.n_val,
-                       size=args.size, force=args.force)
+                       n_test=args.n_test, size=args.size, force=args.force)
     print(f"synthetic dataset ready at {out} ({time.perf_counter() - start:.1f} s)")
 
 

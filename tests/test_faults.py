@@ -211,7 +211,7 @@ def test_bad_training_file_is_found_before_the_run(train_net, data, capsys, tmp_
 
 @pytest.mark.slow
 def test_one_bad_label_among_300_stops_before_the_first_iteration(train_net, capsys, tmp_path):
-    root = generate(tmp_path / "d300", seed=5, n_train=300, n_val=4, size=32)
+    root = generate(tmp_path / "d300", seed=5, n_train=300, n_val=4, n_test=0, size=32)
     bad = root / "point" / "train" / "0123.png"
     label = np.asarray(Image.open(bad)).copy()
     label[5, 5] = 17
@@ -321,7 +321,7 @@ def test_written_files_honour_the_umask(predict, tiny_synthetic, weights, capsys
             "--clicks",
             3,
         )
-        root = generate(tmp_path / "gen", n_train=2, n_val=1, size=32)
+        root = generate(tmp_path / "gen", n_train=2, n_val=1, n_test=0, size=32)
     finally:
         os.umask(old)
     assert status == 0 and made.returncode == 0, made.stderr

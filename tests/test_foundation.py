@@ -29,21 +29,21 @@ def _digest(folder: Path) -> dict:
 def test_generator_is_deterministic(tmp_path):
     from agmm_d2.data.synthetic_generator import generate
 
-    a = generate(tmp_path / "a", seed=7, n_train=4, n_val=2, size=48)
-    b = generate(tmp_path / "b", seed=7, n_train=4, n_val=2, size=48)
-    c = generate(tmp_path / "c", seed=8, n_train=4, n_val=2, size=48)
+    a = generate(tmp_path / "a", seed=7, n_train=4, n_val=2, n_test=1, size=48)
+    b = generate(tmp_path / "b", seed=7, n_train=4, n_val=2, n_test=1, size=48)
+    c = generate(tmp_path / "c", seed=8, n_train=4, n_val=2, n_test=1, size=48)
     assert _digest(a) == _digest(b)
-    assert len(_digest(a)) == 4 * 6 + 2 * 2 + 1  # train: image, dense, 4 sparse kinds
+    assert len(_digest(a)) == 4 * 6 + 2 * 2 + 1 * 2 + 1  # train: image, dense, 4 sparse kinds
     assert _digest(a) != _digest(c)
 
 
 def test_generator_is_idempotent_and_atomic(tmp_path):
     from agmm_d2.data.synthetic_generator import generate
 
-    out = generate(tmp_path, seed=1, n_train=2, n_val=1, size=32)
+    out = generate(tmp_path, seed=1, n_train=2, n_val=1, n_test=0, size=32)
     marker = out / "images" / "train" / "0000.png"
     mtime = marker.stat().st_mtime_ns
-    generate(tmp_path, seed=1, n_train=2, n_val=1, size=32)
+    generate(tmp_path, seed=1, n_train=2, n_val=1, n_test=0, size=32)
     assert marker.stat().st_mtime_ns == mtime  # kept, not rewritten
     assert [p.name for p in tmp_path.iterdir()] == ["agmm_synthetic"]  # no temporary left
 
@@ -100,6 +100,8 @@ def test_registered_synthetic_dicts(tiny_synthetic):
         assert Path(d["sparse_seg_file_name"]).parent.name == "train"
         assert "scribble" in d["sparse_seg_file_name"] and "dense" in d["sem_seg_file_name"]
         assert len(DatasetCatalog.get("synthetic_val")) == 6
+        assert len(DatasetCatalog.get("synthetic_test")) == 3
+        assert MetadataCatalog.get("synthetic_test").stuff_classes == CLASSES
         meta = MetadataCatalog.get("synthetic_val")
         assert meta.stuff_classes == CLASSES and meta.evaluator_type == "sem_seg"
         assert meta.ignore_label == 255 and len(meta.stuff_colors) == len(CLASSES)

@@ -4,8 +4,8 @@ Classes differ by texture *and* colour statistics, with colours that overlap bet
 so that no single flat colour gives a pixel's class away. Each image holds 1-3 objects over a
 background. Written under ``<root>/agmm_synthetic/``:
 
-    images/{train,val}/NNNN.png        RGB images
-    dense/{train,val}/NNNN.png         dense class ids (evaluation, full supervision)
+    images/{train,val,test}/NNNN.png   RGB images
+    dense/{train,val,test}/NNNN.png    dense class ids (evaluation, full supervision)
     point/train/NNNN.png               2 clicks (3-px disks) in every region, 255 elsewhere
     scribble/train/NNNN.png            3-px lines along each region's skeleton, 255 elsewhere
     20clicks_seed0/train/NNNN.png      20 single-pixel clicks per image, anywhere
@@ -128,9 +128,13 @@ def _write_png(path: Path, array: np.ndarray):
         raise OSError(f"could not write {path}")
 
 
-def generate(root, *, seed: int = 0, n_train: int = 300, n_val: int = 100, size: int = 128,
-             force: bool = False) -> Path:
+def generate(root, *, seed: int = 0, n_train: int = 300, n_val: int = 100, n_test: int = 1000,
+             size: int = 128, force: bool = False) -> Path:
     """Write the synthetic dataset under ``<root>/agmm_synthetic`` and return that folder.
+
+    ``val`` is the evaluation set of the benchmarks; ``test``, ten times larger, is the demo's:
+    on 100 images a model's mistakes on a few large regions move its mIoU by a point or more,
+    which made up part of the demo's seed-to-seed spread (docs/demo.md).
 
     Idempotent: an existing, complete dataset made with the same parameters is kept as is.
     The dataset is written to a temporary folder and renamed into place when complete, so an
@@ -139,12 +143,13 @@ def generate(root, *, seed: int = 0, n_train: int = 300, n_val: int = 100, size:
     root = Path(root).expanduser()
     out = root / DIRNAME
     params = {"version": FORMAT_VERSION, "seed": seed, "n_train": n_train, "n_val": n_val,
-              "size": size}
+              "n_test": n_test, "size": size}
     stamp = out / ".complete"
     if not force and stamp.is_file() and json.loads(stamp.read_text()) == params:
         return out
     with atomic_write(out, folder=True) as tmp:
-        for split, count, offset in (("train", n_train, 0), ("val", n_val, 1_000_000)):
+        splits = (("train", n_train, 0), ("val", n_val, 1_000_000), ("test", n_test, 2_000_000))
+        for split, count, offset in splits:
             folders = ["images", "dense"] + (list(SPARSE_KINDS) if split == "train" else [])
             for folder in folders:
                 (tmp / folder / split).mkdir(parents=True)

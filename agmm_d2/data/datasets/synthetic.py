@@ -6,7 +6,8 @@ from .generic import register_sparse_sem_seg
 
 
 def register_synthetic(root) -> None:
-    """Register ``synthetic_{point,scribble,20clicks,5clicks,full}_train`` and ``synthetic_val``.
+    """Register ``synthetic_{point,scribble,20clicks,5clicks,full}_train``, ``synthetic_val`` (the
+    benchmarks' evaluation set) and ``synthetic_test`` (the demo's).
 
     The training sets carry complete image-level labels (``image_classes``) read from the
     dense labels, which the generator knows.
@@ -20,5 +21,6 @@ def register_synthetic(root) -> None:
         sparse = base / ("dense" if kind == "full" else kind) / "train"
         register_sparse_sem_seg(name, base / "images" / "train", sparse, base / "dense" / "train",
                                 image_classes="dense", **meta)
-    register_sparse_sem_seg("synthetic_val", base / "images" / "val", None, base / "dense" / "val",
-                            **meta)
+    for split in ("val", "test"):
+        register_sparse_sem_seg(f"synthetic_{split}", base / "images" / split, None,
+                                base / "dense" / split, **meta)
