@@ -13,11 +13,13 @@ TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.
         "MODEL.RESNETS.STEM_OUT_CHANNELS", "8", "SOLVER.MAX_ITER", "5"]
 
 
-def test_demo_config_is_agmm_from_points_evaluated_on_synthetic_val():
+def test_demo_config_is_agmm_from_points_evaluated_on_the_1000_test_images():
+    """On 100 images a model's mistakes on a few large regions move its mIoU by a point or
+    more: the 16 models of 800 iterations spread over 3.5 mIoU on synthetic_val (docs/demo.md)."""
     cfg = build_config(str(REPO / DEMO_CONFIG))
     assert cfg.MODEL.AGMM.ENABLED
     assert cfg.DATASETS.TRAIN == ("synthetic_point_train",)
-    assert cfg.DATASETS.TEST == ("synthetic_val",)
+    assert cfg.DATASETS.TEST == ("synthetic_test",)
     assert cfg.MODEL.DEVICE == "cpu" and cfg.MODEL.WEIGHTS == ""
 
 
@@ -28,12 +30,12 @@ def test_demo_config_keeps_the_texture_scale():
     assert tuple(cfg.INPUT.LONG_SIDE_SCALE_RANGE) == (1.0, 1.0)
 
 
-def test_demo_config_averages_the_weights_of_the_second_half_of_800_iterations():
+def test_demo_config_averages_the_weights_of_the_second_half_of_1200_iterations():
     """After 200 iterations from scratch the last weights spread over 7.8 mIoU across seeds and
-    their mean over the second half over 4.5; after 800 the textures are learned and the mean
-    spreads over 3.5 (16 runs, docs/demo.md)."""
+    their mean over the second half over 4.5; after 800 the textures are learned, and 1200 narrow
+    what the seed still moves (docs/demo.md)."""
     cfg = build_config(str(REPO / DEMO_CONFIG))
-    assert cfg.SOLVER.MAX_ITER == 800
+    assert cfg.SOLVER.MAX_ITER == 1200
     assert cfg.SOLVER.SWA.ENABLED and cfg.SOLVER.SWA.START_FRACTION == 0.5
     assert cfg.TEST.PRECISE_BN.ENABLED
 
