@@ -9,7 +9,9 @@ def format_iou_table(dataset_name: str, metrics: dict) -> str:
     the pixels that were not evaluated when the metrics say (CheckedSemSegEvaluator)."""
     rows = [(key[len("IoU-"):], f"{value:.1f}") for key, value in metrics.items()
             if key.startswith("IoU-")]
-    table = tabulate(rows, headers=["class", "IoU"], tablefmt="pipe", stralign="right")
+    # The cells are formatted already; tabulate would otherwise print 75.0 as "75".
+    table = tabulate(rows, headers=["class", "IoU"], tablefmt="pipe", stralign="right",
+                     disable_numparse=True)
     text = f"{dataset_name}: mIoU {metrics['mIoU']:.1f}\n{table}"
     if "ignored_pixels" in metrics:
         ignored, pixels = metrics["ignored_pixels"], metrics["labelled_pixels"]
@@ -29,7 +31,7 @@ def format_sparse_table(dataset_name: str, metrics: dict) -> str:
              f"{metrics['IoU-' + name]:.1f}", f"{metrics['annotated_pixels-' + name]:,}")
             for name in classes]
     table = tabulate(rows, headers=["class", "IoU", "annotated pixels"], tablefmt="pipe",
-                     stralign="right")
+                     stralign="right", disable_numparse=True)
     return (f"{dataset_name}, annotated pixels only (sparse labels; not dense mIoU): "
             f"mIoU {metrics['mIoU_annotated_pixels']:.1f}, pixel accuracy "
             f"{metrics['pixel_accuracy_annotated_pixels']:.1f}, over "
