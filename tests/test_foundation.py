@@ -33,7 +33,8 @@ def test_generator_is_deterministic(tmp_path):
     b = generate(tmp_path / "b", seed=7, n_train=4, n_val=2, n_test=1, size=48)
     c = generate(tmp_path / "c", seed=8, n_train=4, n_val=2, n_test=1, size=48)
     assert _digest(a) == _digest(b)
-    assert len(_digest(a)) == 4 * 6 + 2 * 2 + 1 * 2 + 1  # train: image, dense, 4 sparse kinds
+    # train: image, dense, 4 sparse kinds; val and test: image, dense; the .complete stamp
+    assert len(_digest(a)) == 4 * 6 + 2 * 2 + 1 * 2 + 1
     assert _digest(a) != _digest(c)
 
 
