@@ -14,8 +14,8 @@ prints every run's mIoU and wall time and the minimum, maximum, spread and media
 import sys
 
 from agmm_d2.benchmarking.demo import DEMO_CONFIG, measure_demo_spread, spread_table
-from agmm_d2.engine.errors import InputError
 from agmm_d2.utils.cli import exit_status_of, tool_parser
+from agmm_d2.utils.errors import InputError
 
 
 def argument_parser():

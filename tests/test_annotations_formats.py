@@ -18,7 +18,7 @@ from agmm_d2.data.annotations import (
     read_label_studio,
     read_labelme,
 )
-from agmm_d2.engine.errors import InputError
+from agmm_d2.utils.errors import InputError
 
 
 def _kinds(image):

@@ -5,7 +5,7 @@ import pytest
 
 from agmm_d2.benchmarking.demo import DEMO_CONFIG, REPO, DemoRun, measure_demo_spread, spread_table
 from agmm_d2.engine import build_config
-from agmm_d2.engine.errors import InputError
+from agmm_d2.utils.errors import InputError
 
 # The demo architecture, narrower, on the 64-px tiny dataset: seconds per run.
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",

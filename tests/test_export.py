@@ -17,10 +17,10 @@ from PIL import Image
 
 from agmm_d2.api import build_config, train
 from agmm_d2.engine.checkpoint import load_weights
-from agmm_d2.engine.errors import InputError
 from agmm_d2.export import export_model
 from agmm_d2.predict.exported import ExportedSegmenter, resized_shape
 from agmm_d2.predict.files import read_image
+from agmm_d2.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = "configs/synthetic_demo.yaml"

@@ -432,7 +432,7 @@ def test_check_takes_a_folder_and_suggests_close_names(data, capsys):
     status = check.main([str(data / "images" / "train"), "--sparse", str(data / "point" / "train"),
                          "--num-classes", "6", "--image-ext", ".png"])
     assert status == 0, capsys.readouterr().out
-    from agmm_d2.engine import InputError
+    from agmm_d2.utils.errors import InputError
 
     with pytest.raises(InputError) as e:
         check.main(["fault_trian"])

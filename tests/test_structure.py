@@ -10,7 +10,8 @@ import torch
 from detectron2.config import get_cfg
 
 from agmm_d2.config import CHOICES, RENAMED_VALUES, add_agmm_config, validate_config
-from agmm_d2.engine import InputError, Trainer, build_config, checks
+from agmm_d2.engine import Trainer, build_config, checks
+from agmm_d2.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "agmm_d2" / "engine"

@@ -33,7 +33,6 @@ from tqdm import tqdm
 
 from ..engine.checkpoint import load_weights
 from ..engine.checks import check_data, check_drawable, check_inputs, check_registered
-from ..engine.errors import InputError
 from ..engine.launch import leave_worker_process
 from ..engine.progress import follow_log
 from ..engine.registration import DatasetSnapshot, run_registrations
@@ -50,6 +49,7 @@ from ..predict.predictor import (
     output_names,
     save_png,
 )
+from ..utils.errors import InputError
 
 __all__ = ["build_config", "draw_panels", "evaluate", "predict_folder", "resolve_weights", "train"]
 

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from agmm_d2.engine.errors import InputError
 from agmm_d2.utils.atomic import atomic_write
+from agmm_d2.utils.errors import InputError
 
 from .runs import train_in_subprocess
 

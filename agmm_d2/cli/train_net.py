@@ -22,7 +22,6 @@ from detectron2.engine import default_argument_parser, launch
 
 from agmm_d2.data import DatasetLayoutError
 from agmm_d2.engine import (
-    InputError,
     build_config,
     check_data,
     check_inputs,
@@ -33,6 +32,7 @@ from agmm_d2.engine import (
 )
 from agmm_d2.engine.slurm import add_slurm_arguments, submit_training
 from agmm_d2.utils.atomic import terminate_cleanly
+from agmm_d2.utils.errors import InputError
 
 
 def argument_parser():

@@ -21,7 +21,6 @@ from detectron2.data import DatasetCatalog
 from agmm_d2.api import draw_panels
 from agmm_d2.data import DatasetLayoutError
 from agmm_d2.engine import (
-    InputError,
     build_config,
     check_registered,
     run_registrations,
@@ -30,6 +29,7 @@ from agmm_d2.engine import (
 from agmm_d2.predict import save_png
 from agmm_d2.predict.files import check_output_folder
 from agmm_d2.utils.cli import exit_status_of
+from agmm_d2.utils.errors import InputError
 
 
 def parse_args(argv=None):

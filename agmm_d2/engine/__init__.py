@@ -8,7 +8,6 @@ keeps working while the engine's own modules import nothing from the API or pred
 import importlib
 
 from .checks import check_data, check_inputs, check_registered
-from .errors import InputError
 from .launch import leave_worker_process
 from .registration import DatasetSnapshot, run_registrations
 from .setup import adapt_to_machine, build_config, setup_console_logging, setup_run
@@ -16,7 +15,7 @@ from .trainer import Trainer, train_or_evaluate
 
 _API = ("draw_panels", "evaluate", "predict_folder", "resolve_weights", "train")
 
-__all__ = ["DatasetSnapshot", "InputError", "Trainer", "adapt_to_machine", "build_config",
+__all__ = ["DatasetSnapshot", "Trainer", "adapt_to_machine", "build_config",
            "check_data", "check_inputs", "check_registered", "leave_worker_process",
            "run_registrations", "setup_console_logging", "setup_run", "train_or_evaluate",
            *_API]

@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 
 from detectron2.checkpoint import DetectionCheckpointer
 
-from .errors import InputError
+from ..utils.errors import InputError
 
 __all__ = ["CheckpointError", "GuardedCheckpointer", "load_weights", "reinitialised_message",
            "resume_checkpoint"]

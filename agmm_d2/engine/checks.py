@@ -10,8 +10,8 @@ from detectron2.modeling import build_model
 from ..data.dataset_files import left_out_summary
 from ..data.datasets.generic import left_out_files
 from ..data.scan import default_cache_dir, scan_records
+from ..utils.errors import InputError
 from .checkpoint import load_weights, resume_checkpoint
-from .errors import InputError
 from .setup import adapt_to_machine
 
 __all__ = ["build_model_on_cpu", "check_data", "check_drawable", "check_inputs",

@@ -13,7 +13,7 @@ from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 
 from ..config import add_agmm_config, validate_config
-from .errors import InputError
+from ..utils.errors import InputError
 
 __all__ = ["adapt_to_machine", "build_config", "setup_console_logging", "setup_run"]
 

@@ -21,7 +21,7 @@ from typing import Callable
 import cloudpickle
 from detectron2.engine import launch
 
-from .errors import InputError
+from ..utils.errors import InputError
 
 __all__ = ["SlurmTrainingTask", "add_slurm_arguments", "master_port", "submit_training"]
 

@@ -15,9 +15,9 @@ from detectron2.data import MetadataCatalog
 from detectron2.modeling import build_model
 
 from ..engine.checkpoint import load_weights
-from ..engine.errors import InputError
 from ..predict.sidecar import ExportInfo, sidecar_path
 from ..utils.atomic import atomic_write
+from ..utils.errors import InputError
 from .module import ImageToProbabilities, example_image
 
 __all__ = ["EXPORT_METHODS", "FORMATS", "ONNX_OPSET", "export_info", "export_model",

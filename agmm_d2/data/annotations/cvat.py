@@ -20,7 +20,7 @@ from typing import List
 
 import numpy as np
 
-from ...engine.errors import InputError
+from ...utils.errors import InputError
 from .shapes import ImageShapes, Shape, rotate_about
 
 __all__ = ["looks_like_cvat", "read_cvat"]

@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 import numpy as np
 from PIL import Image
 
-from ...engine.errors import InputError
 from ...utils.atomic import atomic_write
+from ...utils.errors import InputError
 from ..image_size import loaded_size
 from ..prep.label_folders import write_image_classes
 from .cvat import looks_like_cvat, read_cvat

@@ -28,7 +28,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ...engine.errors import InputError
+from ...utils.errors import InputError
 from .shapes import ImageShapes, Shape, rotate_about
 
 __all__ = ["decode_brush_rle", "looks_like_label_studio", "read_label_studio"]

@@ -24,7 +24,7 @@ from typing import List
 import numpy as np
 from PIL import Image
 
-from ...engine.errors import InputError
+from ...utils.errors import InputError
 from .shapes import ImageShapes, Shape
 
 __all__ = ["labelme_files", "looks_like_labelme", "read_labelme"]

@@ -30,7 +30,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from ...engine.errors import InputError
+from ...utils.errors import InputError
 from .shapes import ImageShapes, Shape
 
 __all__ = ["OVERLAP_RULES", "RasterOptions", "rasterize", "shape_mask"]

@@ -7,8 +7,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ...engine.errors import InputError
 from ...utils.atomic import atomic_write
+from ...utils.errors import InputError
 from ..datasets.generic import register_sparse_sem_seg
 from .importer import IMPORTER_VERSION, REPORT_FILE, detect_format, image_files, import_annotations
 from .labelme import labelme_files

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ...engine.errors import InputError
+from ...utils.errors import InputError
 
 __all__ = ["ImageShapes", "KINDS", "Shape", "class_ids", "read_class_list", "rotate_about"]
 

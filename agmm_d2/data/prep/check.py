@@ -28,8 +28,8 @@ from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_spa
 from agmm_d2.data.datasets.generic import left_out_files
 from agmm_d2.data.scan import default_cache_dir, scan_records
 from agmm_d2.engine.checks import check_registered
-from agmm_d2.engine.errors import InputError
 from agmm_d2.utils.cli import tool_parser
+from agmm_d2.utils.errors import InputError
 
 EXAMPLES = 5  # problem examples kept per kind
 FOLDER_DATASET = "check_py_folder"  # the name a folder is registered under while it is checked
