@@ -13,8 +13,8 @@ from detectron2.utils.events import EventStorage
 from agmm_d2 import add_agmm_config
 from agmm_d2.data import load_sparse_sem_seg
 from agmm_d2.data.sparse_mapper import SparseSemSegDatasetMapper
-from agmm_d2.evaluation import SemSegInference, sliding_window, window_starts
 from agmm_d2.modeling import AGMMSemanticSegmentor
+from agmm_d2.modeling.test_time import SemSegInference, sliding_window, window_starts
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 LEAF_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("Base-"))

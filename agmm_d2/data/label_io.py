@@ -1,19 +1,24 @@
-"""Read single-channel label PNGs as class ids and check their values, with errors naming the
-file."""
+"""The one reader of label PNGs (sparse training labels, dense evaluation labels): class ids,
+with their values checked and errors naming the file."""
 
 from typing import Iterable, List
 
 import numpy as np
+from detectron2.utils.file_io import PathManager
 from PIL import Image
+
+__all__ = ["bad_label_values", "check_label_size", "check_label_values", "load_dense_label",
+           "present_classes", "read_label"]
 
 
 def read_label(path) -> np.ndarray:
     """(H, W) integer array of the class ids stored in the label file at ``path``.
 
     Palette PNGs (VOC ``SegmentationClass``) give their palette indices, which are the class
-    ids; colour (RGB/RGBA) label images are refused, since their colours are not ids.
+    ids; colour (RGB/RGBA) label images are refused, since their colours are not ids. Read
+    through detectron2's PathManager, so remote paths work as in detectron2.
     """
-    with Image.open(path) as im:
+    with PathManager.open(path, "rb") as f, Image.open(f) as im:
         if im.mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV", "LA", "PA"):
             raise ValueError(
                 f"{path}: label image has mode {im.mode} ({len(im.getbands())} channels); "
@@ -23,6 +28,13 @@ def read_label(path) -> np.ndarray:
     if label.ndim != 2:
         raise ValueError(f"{path}: label array has shape {label.shape}; expected (H, W)")
     return label
+
+
+def load_dense_label(filename: str, dtype=int) -> np.ndarray:
+    """(H, W) label of ``dtype``, as SemSegEvaluator's ``sem_seg_loading_fn``: ``read_label``'s
+    class ids (detectron2's default loader calls ``np.array(..., copy=False)``, which NumPy 2
+    rejects)."""
+    return read_label(filename).astype(dtype)
 
 
 def present_classes(label: np.ndarray, ignore: Iterable[int] = (255,)) -> List[int]:

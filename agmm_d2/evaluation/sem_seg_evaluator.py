@@ -9,7 +9,7 @@ from detectron2.utils.comm import all_gather, is_main_process
 from detectron2.utils.file_io import PathManager
 
 from ..config import check_choice
-from .dense_labels import load_dense_label
+from ..data.label_io import load_dense_label
 
 __all__ = ["CheckedSemSegEvaluator"]
 

@@ -10,9 +10,9 @@ from detectron2.utils.events import get_event_storage, has_event_storage
 from torch import Tensor, nn
 
 from ..config import check_choice
-from ..evaluation.test_time import SemSegInference
 from .agmm_loss import AGMMLoss
 from .pairwise import PairwiseLoss
+from .test_time import SemSegInference
 
 __all__ = ["AGMMSemanticSegmentor", "TrainingView"]
 
