@@ -30,7 +30,7 @@ detectron2: | $(PY)
 data: $(SYNTHETIC)
 
 # Also re-run when the generator changes (it keeps a dataset made with the same parameters).
-$(SYNTHETIC): $(INSTALLED) agmm_d2/data/synthetic_generator.py datasets_prep/make_synthetic.py
+$(SYNTHETIC): $(INSTALLED) agmm_d2/data/synthetic/generator.py datasets_prep/make_synthetic.py
 	$(PY) datasets_prep/make_synthetic.py --root $(DETECTRON2_DATASETS)
 	touch $@
 

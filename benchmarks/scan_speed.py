@@ -20,8 +20,8 @@ from pathlib import Path
 from detectron2.data import DatasetCatalog
 
 from agmm_d2.data import datasets_root, register_sparse_sem_seg
-from agmm_d2.data.scan import scan_records
-from agmm_d2.data.synthetic_generator import CLASSES, DIRNAME
+from agmm_d2.data.checks.scan import scan_records
+from agmm_d2.data.synthetic import CLASSES, DIRNAME
 
 
 def make_folder(source: Path, work: Path, count: int) -> None:

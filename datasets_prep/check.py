@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Check a dataset before training on it: images, labels, class shares (JSON report).
 
-The options are in ``--help``; the code is ``agmm_d2.data.prep.check``.
+The options are in ``--help``; the code is ``agmm_d2.data.checks.report``.
 """
 import sys
 
-from agmm_d2.data.prep.check import main
+from agmm_d2.data.checks.report import main
 from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":

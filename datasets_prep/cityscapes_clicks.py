@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Cityscapes: gtFine train ids from label ids, and N random clicks per training image.
 
-The options are in ``--help``; the code is ``agmm_d2.data.prep.cityscapes``.
+The options are in ``--help``; the code is ``agmm_d2.data.public.cityscapes``.
 """
 import sys
 
-from agmm_d2.data.prep.cityscapes import main
+from agmm_d2.data.public.cityscapes import main
 from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Write image_classes.json, the complete image-level labels, from dense labels or VOC XML.
 
-The options are in ``--help``; the code is ``agmm_d2.data.prep.image_classes``.
+The options are in ``--help``; the code is ``agmm_d2.data.sparse_labels.image_classes``.
 """
 import sys
 
-from agmm_d2.data.prep.image_classes import main
+from agmm_d2.data.sparse_labels.image_classes import main
 from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":

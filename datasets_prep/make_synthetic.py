@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """Generate the built-in synthetic sparse-label dataset (no download needed).
 
-Writes <root>/agmm_synthetic/ (see agmm_d2/data/synthetic_generator.py for the layout).
+Writes <root>/agmm_synthetic/ (see agmm_d2/data/synthetic/generator.py for the layout).
 Re-running with the same parameters keeps the existing dataset.
 """
 import argparse
 import time
 
 from agmm_d2.data.datasets import datasets_root
-from agmm_d2.data.synthetic_generator import generate
+from agmm_d2.data.synthetic import generate
 from agmm_d2.utils.atomic import terminate_cleanly
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Render the "What's the point" VOC clicks (JSON) into point label PNGs.
 
-The options are in ``--help``; the code is ``agmm_d2.data.prep.voc_points``.
+The options are in ``--help``; the code is ``agmm_d2.data.public.voc_points``.
 """
 import sys
 
-from agmm_d2.data.prep.voc_points import main
+from agmm_d2.data.public.voc_points import main
 from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Render the ScribbleSup VOC scribbles (one XML per image) into scribble label PNGs.
 
-The options are in ``--help``; the code is ``agmm_d2.data.prep.voc_scribbles``.
+The options are in ``--help``; the code is ``agmm_d2.data.public.voc_scribbles``.
 """
 import sys
 
-from agmm_d2.data.prep.voc_scribbles import main
+from agmm_d2.data.public.voc_scribbles import main
 from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":

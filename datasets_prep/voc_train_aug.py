@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Make VOC 2012 ``train_aug``: SBD train+val and VOC train, minus VOC val (10,582 images).
 
-The options are in ``--help``; the code is ``agmm_d2.data.prep.voc_train_aug``.
+The options are in ``--help``; the code is ``agmm_d2.data.public.voc_train_aug``.
 """
 import sys
 
-from agmm_d2.data.prep.voc_train_aug import main
+from agmm_d2.data.public.voc_train_aug import main
 from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":

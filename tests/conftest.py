@@ -18,7 +18,7 @@ def shared_data():
 @pytest.fixture(scope="session")
 def tiny_synthetic(tmp_path_factory):
     """A 12-train / 6-val / 3-test synthetic dataset at 64 px; returns its datasets root."""
-    from agmm_d2.data.synthetic_generator import generate
+    from agmm_d2.data.synthetic import generate
 
     root = tmp_path_factory.mktemp("datasets")
     generate(root, seed=3, n_train=12, n_val=6, n_test=3, size=64)

@@ -15,7 +15,7 @@ from PIL import Image
 from agmm_d2.api import build_config, evaluate, predict_folder, train
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.annotations import register_annotations, write_demo_labelme_export
-from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.evaluation import SparseSemSegEvaluator, annotated_pixel_metrics
 from agmm_d2.utils.errors import InputError
 

@@ -125,7 +125,7 @@ def test_mapper_feeds_detectron2_train_loader(tiny_synthetic):
     from agmm_d2 import add_agmm_config
     from agmm_d2.data import register_synthetic
     from agmm_d2.data.datasets import datasets_root
-    from agmm_d2.data.synthetic_generator import CLASSES
+    from agmm_d2.data.synthetic import CLASSES
 
     register_synthetic(tiny_synthetic)
     try:

@@ -17,7 +17,7 @@ def city(shared_data):
 
 
 def test_train_ids_equal_the_frames_own_file(city, tmp_path):
-    from agmm_d2.data.prep.cityscapes import label_ids_to_train_ids, make_train_ids
+    from agmm_d2.data.public.cityscapes import label_ids_to_train_ids, make_train_ids
 
     root, reference = city
     assert make_train_ids(root, "val", out_root=tmp_path) == 1
@@ -40,7 +40,7 @@ def test_train_ids_equal_the_frames_own_file(city, tmp_path):
 def test_train_id_table_comes_from_cityscapesscripts():
     from cityscapesscripts.helpers.labels import labels
 
-    from agmm_d2.data.prep.cityscapes import label_ids_to_train_ids
+    from agmm_d2.data.public.cityscapes import label_ids_to_train_ids
 
     ids = np.array([[lab.id for lab in labels if lab.id >= 0]])
     expected = [lab.trainId if 0 <= lab.trainId < 255 else 255 for lab in labels if lab.id >= 0]
@@ -49,7 +49,7 @@ def test_train_id_table_comes_from_cityscapesscripts():
 
 @pytest.mark.parametrize("n", [20, 50, 100])
 def test_clicks_land_on_pixels_of_their_class(city, tmp_path, n):
-    from agmm_d2.data.prep.cityscapes import make_clicks
+    from agmm_d2.data.public.cityscapes import make_clicks
 
     root, reference = city
     result = make_clicks(root, n, seed=0, split="val", out_root=tmp_path, alias=True)
@@ -74,8 +74,8 @@ def test_clicks_folder_is_registered_and_checked(city, tmp_path):
     from detectron2.data import DatasetCatalog, MetadataCatalog
 
     from agmm_d2.data import register_cityscapes_clicks
-    from agmm_d2.data.prep.check import check_dataset
-    from agmm_d2.data.prep.cityscapes import make_clicks
+    from agmm_d2.data.checks.report import check_dataset
+    from agmm_d2.data.public.cityscapes import make_clicks
 
     root, _ = city
     make_clicks(root, 50, seed=0, split="val", out_root=tmp_path)

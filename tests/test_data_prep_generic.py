@@ -11,7 +11,7 @@ import pytest
 from scipy import ndimage
 
 from agmm_d2.data.label_io import read_label
-from agmm_d2.data.prep import write_label_png
+from agmm_d2.data.sparse_labels import write_label_png
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,7 +50,7 @@ def _image_classes(out):
 
 
 def test_n_clicks_per_image(dense_dir, tmp_path):
-    from agmm_d2.data.prep import make_clicks
+    from agmm_d2.data.sparse_labels import make_clicks
 
     out = make_clicks(dense_dir, tmp_path, clicks=7, seed=0, ignore=(3,))
     assert out.name == "7clicks_seed0"
@@ -69,7 +69,7 @@ def test_n_clicks_per_image(dense_dir, tmp_path):
 
 
 def test_k_clicks_per_region(dense_dir, tmp_path):
-    from agmm_d2.data.prep import make_clicks
+    from agmm_d2.data.sparse_labels import make_clicks
 
     out = make_clicks(dense_dir, tmp_path, per_region=2, seed=1, radius=1)
     assert out.name == "2clicks_per_region_r1_seed1"
@@ -83,7 +83,7 @@ def test_k_clicks_per_region(dense_dir, tmp_path):
 
 
 def test_scribbles(dense_dir, tmp_path):
-    from agmm_d2.data.prep import make_scribbles
+    from agmm_d2.data.sparse_labels import make_scribbles
 
     out = make_scribbles(dense_dir, tmp_path, width=3, ignore=(0,))
     assert out.name == "scribbles_w3"
@@ -99,8 +99,8 @@ def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path)
     from detectron2.data import DatasetCatalog, MetadataCatalog
 
     from agmm_d2.data import register_sparse_sem_seg
-    from agmm_d2.data.prep import make_clicks
-    from agmm_d2.data.prep.check import check_dataset
+    from agmm_d2.data.checks.report import check_dataset
+    from agmm_d2.data.sparse_labels import make_clicks
 
     out = make_clicks(dense_dir, tmp_path, clicks=5, seed=2)
     for key in _expected_classes(dense_dir, ()):
@@ -124,7 +124,7 @@ def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path)
 
 
 def test_image_classes_tool_on_a_dense_folder(dense_dir, tmp_path, capsys):
-    from agmm_d2.data.prep.image_classes import main
+    from agmm_d2.data.sparse_labels.image_classes import main
 
     main(["--dense", str(dense_dir), "--ignore", "0,255", "--out", str(tmp_path / "clicks")])
     assert _image_classes(tmp_path / "clicks") == _expected_classes(dense_dir, (0, 255))

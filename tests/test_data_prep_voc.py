@@ -25,7 +25,7 @@ def voc_points(shared_data):
 
 
 def test_render_points_matches_the_json(voc_points, tmp_path):
-    from agmm_d2.data.prep.voc_points import render_points
+    from agmm_d2.data.public.voc_points import render_points
 
     folder, points, background = voc_points
     ids = sorted(points)[:: len(points) // N_SAMPLE][:N_SAMPLE]
@@ -60,7 +60,7 @@ def test_render_points_matches_the_json(voc_points, tmp_path):
 
 
 def test_point_radius_and_out_of_image_clicks():
-    from agmm_d2.data.prep.voc_points import render_label
+    from agmm_d2.data.public.voc_points import render_label
 
     clicks = [{"x": 5.7, "y": 2.2, "cls": 3}, {"x": 10.0, "y": 3.0, "cls": 4},
               {"x": 14.0, "y": 1.0, "cls": 5}]
@@ -85,7 +85,7 @@ SCRIBBLE_XML = """<annotation>
 
 
 def test_scribbles_from_scribblesup_xml(tmp_path):
-    from agmm_d2.data.prep.voc_scribbles import parse_scribble_xml, render_scribbles
+    from agmm_d2.data.public.voc_scribbles import parse_scribble_xml, render_scribbles
 
     xml_dir = tmp_path / "xml"
     xml_dir.mkdir()
@@ -114,8 +114,8 @@ def test_scribbles_from_scribblesup_xml(tmp_path):
 def test_train_aug_union_minus_val(tmp_path):
     from scipy.io import savemat
 
-    from agmm_d2.data.prep import write_label_png
-    from agmm_d2.data.prep.voc_train_aug import make_train_aug
+    from agmm_d2.data.public.voc_train_aug import make_train_aug
+    from agmm_d2.data.sparse_labels import write_label_png
 
     voc, sbd = tmp_path / "VOC2012", tmp_path / "sbd"
     sets = voc / "ImageSets" / "Segmentation"
@@ -171,7 +171,7 @@ VOC_XML = """<annotation>
 def test_image_classes_from_voc_xml(tmp_path, capsys):
     from agmm_d2.data.datasets.generic import DatasetLayoutError
     from agmm_d2.data.datasets.voc import voc_xml_classes
-    from agmm_d2.data.prep.image_classes import main
+    from agmm_d2.data.sparse_labels.image_classes import main
 
     xml_dir = tmp_path / "Annotations"
     xml_dir.mkdir()

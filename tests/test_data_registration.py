@@ -173,7 +173,7 @@ def voc_without_dense(tiny_roots, tmp_path):
 
 def test_voc_image_classes_from_xml_json_or_none(voc_without_dense):
     from agmm_d2.data import register_voc_sparse
-    from agmm_d2.data.prep.check import check_dataset
+    from agmm_d2.data.checks.report import check_dataset
 
     voc = voc_without_dense
     load = lambda: {d["image_id"]: d.get("image_classes")  # noqa: E731
@@ -306,7 +306,7 @@ def test_mapper_reads_voc_palette_labels(builtins_at):
 
 
 def test_check_reports_clean_and_broken_datasets(builtins_at):
-    from agmm_d2.data.prep.check import check_dataset, main
+    from agmm_d2.data.checks.report import check_dataset, main
 
     report = check_dataset("voc_2012_train_point")
     assert report["problems"] == {} and report["images"] == 3

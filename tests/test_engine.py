@@ -10,8 +10,8 @@ import pytest
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.prep import make_clicks
-from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.data.sparse_labels import make_clicks
+from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import (
     DatasetSnapshot,
     InputError,

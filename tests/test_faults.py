@@ -26,7 +26,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic_generator import CLASSES, generate
+from agmm_d2.data.synthetic import CLASSES, generate
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = str(REPO / "configs" / "synthetic_point.yaml")
@@ -40,7 +40,7 @@ DATASETS = ["DATASETS.TRAIN", "('fault_train',)", "DATASETS.TEST", "('fault_val'
 def _script(name):
     """The module behind a tool's script (its ``main``/``cli``)."""
     tools = ("train_net", "predict", "visualize")
-    package = "agmm_d2.cli" if name in tools else "agmm_d2.data.prep"
+    package = "agmm_d2.cli" if name in tools else "agmm_d2.data.sparse_labels"
     return importlib.import_module(f"{package}.{name}")
 
 
@@ -143,7 +143,7 @@ def test_evaluator_checks_labels_without_the_scan(data, tmp_path):
 
 def test_dense_training_set_is_annotated(data):
     """A training set of dense labels (no sparse ones) is scanned as the mapper reads it."""
-    from agmm_d2.data.scan import scan_records
+    from agmm_d2.data.checks.scan import scan_records
 
     register_sparse_sem_seg(
         "fault_dense",
@@ -510,7 +510,7 @@ def _registration_file(path, root, *, colors=True):
                 "        images, sparse, dense, image_ext='.png'))\n"
                 "    MetadataCatalog.get(name).set(stuff_classes=CLASSES)\n")
     path.write_text(
-        "from agmm_d2.data.synthetic_generator import CLASSES\n" + code +
+        "from agmm_d2.data.synthetic import CLASSES\n" + code +
         f"register('user_val', r'{root}/images/val', None, r'{root}/dense/val')\n"
         f"register('user_train', r'{root}/images/train', r'{root}/point/train', None)\n")
     return path
@@ -595,7 +595,7 @@ def test_several_image_suffixes_match_without_case_through_one_index(data, caplo
     """image_ext as a tuple (a folder of mixed images, as the annotation importers register):
     every suffix is matched without regard to case, the first listed wins for a shared name,
     and the rest is left out with a count."""
-    from agmm_d2.data.dataset_files import index_folder
+    from agmm_d2.data.datasets.files import index_folder
 
     images = data / "images" / "train"
     Image.open(images / "0001.png").convert("RGB").save(images / "0001.JPG")

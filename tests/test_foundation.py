@@ -27,7 +27,7 @@ def _digest(folder: Path) -> dict:
 
 
 def test_generator_is_deterministic(tmp_path):
-    from agmm_d2.data.synthetic_generator import generate
+    from agmm_d2.data.synthetic import generate
 
     a = generate(tmp_path / "a", seed=7, n_train=4, n_val=2, n_test=1, size=48)
     b = generate(tmp_path / "b", seed=7, n_train=4, n_val=2, n_test=1, size=48)
@@ -39,7 +39,7 @@ def test_generator_is_deterministic(tmp_path):
 
 
 def test_generator_is_idempotent_and_atomic(tmp_path):
-    from agmm_d2.data.synthetic_generator import generate
+    from agmm_d2.data.synthetic import generate
 
     out = generate(tmp_path, seed=1, n_train=2, n_val=1, n_test=0, size=32)
     marker = out / "images" / "train" / "0000.png"
@@ -90,7 +90,7 @@ def test_registered_synthetic_dicts(tiny_synthetic):
     from detectron2.data import DatasetCatalog, MetadataCatalog
 
     from agmm_d2.data import register_synthetic
-    from agmm_d2.data.synthetic_generator import CLASSES
+    from agmm_d2.data.synthetic import CLASSES
 
     register_synthetic(tiny_synthetic)
     try:

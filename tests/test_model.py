@@ -12,7 +12,7 @@ from detectron2.utils.events import EventStorage
 
 from agmm_d2 import add_agmm_config
 from agmm_d2.data import load_sparse_sem_seg
-from agmm_d2.data.sparse_mapper import SparseSemSegDatasetMapper
+from agmm_d2.data.mapper import SparseSemSegDatasetMapper
 from agmm_d2.modeling import AGMMSemanticSegmentor
 from agmm_d2.modeling.test_time import SemSegInference, sliding_window, window_starts
 

@@ -11,7 +11,7 @@ from test_engine import DEMO, TINY
 from test_model import tiny_model
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import build_config, train
 from agmm_d2.engine.checkpoint import GuardedCheckpointer
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.data.synthetic import CLASSES
 
 # Every test here uses a model trained by the module's fixture.
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from detectron2.modeling import build_model
 from detectron2.projects.deeplab.lr_scheduler import WarmupPolyLR
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import Trainer, adapt_to_machine, build_config
 
 REPO = Path(__file__).resolve().parents[1]

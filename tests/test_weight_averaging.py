@@ -11,7 +11,7 @@ from detectron2.engine import SimpleTrainer
 from detectron2.engine import hooks as d2_hooks
 
 from agmm_d2.data import register_sparse_sem_seg
-from agmm_d2.data.synthetic_generator import CLASSES
+from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import build_config
 from agmm_d2.engine.trainer import Trainer
 from agmm_d2.engine.weight_averaging import WeightAveraging

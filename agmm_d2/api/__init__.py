@@ -173,7 +173,7 @@ def train(cfg, *, num_processes: int = 1, resume: bool = False, overwrite: bool 
         overwrite: train into an ``OUTPUT_DIR`` that holds an earlier run, replacing it
             (without ``resume`` or ``overwrite``, such an ``OUTPUT_DIR`` is an InputError).
         register: registration modules or ``.py`` files to run first, in every process.
-        check_data: scan the datasets' files first (``agmm_d2.data.scan``; cached per file).
+        check_data: scan the datasets' files first (``agmm_d2.data.checks.scan``; cached per file).
         progress: progress bars here, or the run's log followed here from N processes.
 
     Raises InputError (one message) for inputs that cannot work, before any process starts.

@@ -7,7 +7,7 @@ labels made by this project's tools, every run a tools/train_net.py run from scr
 
 IDD-Lite is read from ``--root`` (default ``$DETECTRON2_DATASETS/idd20k_lite``; its terms allow
 non-commercial research only: it is never part of this repository). The sparse labels are made
-once under ``<root>/sparse/`` with ``agmm_d2.data.prep`` (the code of datasets_prep's
+once under ``<root>/sparse/`` with ``agmm_d2.data.sparse_labels`` (the code of datasets_prep's
 make_clicks.py and make_scribbles.py): 20 random clicks per image, 2 clicks of radius 1 in every
 region, 3-px scribbles (and 5 and 100 clicks for the curve). Each label type trains with its
 configs: ``configs/idd_lite_<type>_baseline.yaml`` (partial CE), ``idd_lite_<type>.yaml`` (AGMM
@@ -36,7 +36,7 @@ from agmm_d2.benchmarking.runs import run_all, time_summary
 from agmm_d2.benchmarking.tables import mean_pm_std, paired_cell, per_seed
 from agmm_d2.data import datasets_root
 from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, IDD_LITE_DIRNAME, SPARSE_KINDS
-from agmm_d2.data.prep import make_clicks, make_scribbles
+from agmm_d2.data.sparse_labels import make_clicks, make_scribbles
 from agmm_d2.utils.atomic import atomic_write
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,14 +7,14 @@ was made, e.g. ``50clicks_seed0`` or ``2clicks_per_region_r1_seed0``, and mirror
 sub-folders and file names. Each file's clicks depend only on the seed and its name. Its
 ``image_classes.json`` lists the classes of each dense label (the image-level labels that
 ``MODEL.AGMM.ABSENT_FROM image_classes`` uses). The same from Python:
-``agmm_d2.data.prep.make_clicks``.
+``agmm_d2.data.sparse_labels.make_clicks``.
 
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --clicks 50
     python datasets_prep/make_clicks.py --dense data/masks --out-root data --per-region 2 --radius 1
 """
 import json
 
-from agmm_d2.data.prep import make_clicks, parse_ignore
+from agmm_d2.data.sparse_labels import make_clicks, parse_ignore
 from agmm_d2.utils.cli import sparse_label_tool_parser
 
 

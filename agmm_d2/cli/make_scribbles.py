@@ -5,13 +5,13 @@ inside the region); regions under ``--min-pixels`` get none; values in ``--ignor
 one and are left out of ``image_classes.json`` (the classes of each dense label, the
 image-level labels that ``MODEL.AGMM.ABSENT_FROM image_classes`` uses). The output folder says
 how it was made (``scribbles_w3``) and mirrors the input's sub-folders and file names. The
-result is deterministic. The same from Python: ``agmm_d2.data.prep.make_scribbles``.
+result is deterministic. The same from Python: ``agmm_d2.data.sparse_labels.make_scribbles``.
 
     python datasets_prep/make_scribbles.py --dense data/masks --out-root data --width 3
 """
 import json
 
-from agmm_d2.data.prep import make_scribbles, parse_ignore
+from agmm_d2.data.sparse_labels import make_scribbles, parse_ignore
 from agmm_d2.utils.cli import sparse_label_tool_parser
 
 

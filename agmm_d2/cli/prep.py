@@ -15,7 +15,7 @@ def _entry(prog: str, module: str) -> Callable[[], int]:
     return run
 
 
-check_dataset = _entry("agmm-check-dataset", "agmm_d2.data.prep.check")
+check_dataset = _entry("agmm-check-dataset", "agmm_d2.data.checks.report")
 import_annotations = _entry("agmm-import-annotations", "agmm_d2.cli.import_annotations")
 make_clicks = _entry("agmm-make-clicks", "agmm_d2.cli.make_clicks")
 make_scribbles = _entry("agmm-make-scribbles", "agmm_d2.cli.make_scribbles")

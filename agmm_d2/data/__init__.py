@@ -15,7 +15,7 @@ from .datasets import (
                        register_synthetic,
                        register_voc_sparse,
 )
-from .sparse_mapper import SparseSemSegDatasetMapper, build_sparse_train_augmentation
+from .mapper import SparseSemSegDatasetMapper, build_sparse_train_augmentation
 
 __all__ = ["CITYSCAPES_CLASSES", "CITYSCAPES_COLORS", "DatasetLayoutError",
            "SparseSemSegDatasetMapper", "VOC_CLASSES", "VOC_COLORS",

@@ -7,9 +7,9 @@ from typing import List
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import build_model
 
-from ..data.dataset_files import left_out_summary
+from ..data.checks.scan import default_cache_dir, scan_records
+from ..data.datasets.files import left_out_summary
 from ..data.datasets.generic import left_out_files
-from ..data.scan import default_cache_dir, scan_records
 from ..utils.errors import InputError
 from .checkpoint import load_weights, resume_checkpoint
 from .setup import adapt_to_machine
@@ -202,15 +202,15 @@ def _no_weights_to_evaluate(output_dir: str) -> str:
 
 
 def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
-    """Scan the files of the datasets the run uses (``agmm_d2.data.scan``) and raise InputError
-    with the first few broken files and a count; returns warnings to show.
+    """Scan the files of the datasets the run uses (``agmm_d2.data.checks.scan``) and raise
+    InputError with the first few broken files and a count; returns warnings to show.
 
     Training sets: images decode, the labels the mapper reads are single-channel, of their
     image's size, with class ids, the unlabeled or the ignore value, and some pixel is annotated.
     Test sets: images decode, dense labels hold class ids or the ignore value (any value with
     ``TEST.OUT_OF_RANGE_LABELS ignore``). Images are measured as the loader reads them (after
     their EXIF orientation). Files of the datasets' folders that the registration leaves out
-    (``agmm_d2.data.dataset_files``) are counted in a warning.
+    (``agmm_d2.data.datasets.files``) are counted in a warning.
     """
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
     num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES

@@ -13,7 +13,7 @@ from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
 
-from ..data.sparse_mapper import SparseSemSegDatasetMapper
+from ..data.mapper import SparseSemSegDatasetMapper
 from ..evaluation import RESULT_TABLES, CheckedSemSegEvaluator, SparseSemSegEvaluator
 from .amp import build_step_trainer
 from .checkpoint import GuardedCheckpointer

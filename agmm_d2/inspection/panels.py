@@ -9,7 +9,7 @@ from detectron2.data import MetadataCatalog
 from detectron2.utils.visualizer import Visualizer
 
 from ..data.label_io import present_classes, read_label
-from ..data.sparse_mapper import SparseSemSegDatasetMapper
+from ..data.mapper import SparseSemSegDatasetMapper
 
 __all__ = ["PanelMaker"]
 

@@ -9,13 +9,13 @@ Each tool's module reads its export into ``ImageShapes`` (pixel coordinates, ``s
 ``register.py`` registers it. docs/annotations.md describes formats, conventions and options.
 """
 from .cvat import read_cvat
-from .demo import write_demo_labelme_export
 from .importer import FORMATS, ImportReport, detect_format, import_annotations, read_export
 from .label_studio import decode_brush_rle, read_label_studio
 from .labelme import read_labelme
 from .rasterize import OVERLAP_RULES, RasterOptions, rasterize, shape_mask
 from .register import annotations_folder, register_annotations, split_keys
 from .shapes import KINDS, ImageShapes, Shape, class_ids, read_class_list
+from .stand_in import write_demo_labelme_export
 
 __all__ = ["FORMATS", "ImageShapes", "ImportReport", "KINDS", "OVERLAP_RULES", "RasterOptions",
            "Shape", "annotations_folder", "class_ids", "decode_brush_rle", "detect_format",

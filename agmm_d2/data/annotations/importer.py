@@ -25,8 +25,8 @@ from PIL import Image
 
 from ...utils.atomic import atomic_write
 from ...utils.errors import InputError
-from ..image_size import loaded_size
-from ..prep.label_folders import write_image_classes
+from ..datasets.image_size import loaded_size
+from ..sparse_labels.label_folders import write_image_classes
 from .cvat import looks_like_cvat, read_cvat
 from .label_studio import looks_like_label_studio, read_label_studio
 from .labelme import looks_like_labelme, read_labelme

@@ -11,8 +11,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
-from ..dataset_files import index_folder, left_out_summary, pair_files
-from ..image_size import loaded_size
+from .files import index_folder, left_out_summary, pair_files
+from .image_size import loaded_size
 from ..label_io import present_classes, read_label
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ def _dataset_indexes(image_root, sparse_root, dense_root, *, image_ext, label_ex
 
 def left_out_files(metadata) -> List[Tuple[str, str, str]]:
     """The files under a dataset's folders that its registration leaves out, as (kind, path,
-    reason) (``agmm_d2.data.dataset_files``): images without a label, labels without an image,
+    reason) (``agmm_d2.data.datasets.files``): images without a label, labels without an image,
     images of another suffix, hidden files. [] with a split file (the split chooses) and for
     datasets not registered by ``register_sparse_sem_seg``. ``metadata``: the MetadataCatalog
     entry."""

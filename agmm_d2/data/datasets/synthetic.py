@@ -1,7 +1,7 @@
-"""Registration of the built-in synthetic dataset (agmm_d2/data/synthetic_generator.py makes its files)."""
+"""Registration of the built-in synthetic dataset (agmm_d2/data/synthetic/generator.py makes its files)."""
 from pathlib import Path
 
-from ..synthetic_generator import CLASSES, COLORS, DIRNAME, SPARSE_KINDS
+from ..synthetic.generator import CLASSES, COLORS, DIRNAME, SPARSE_KINDS
 from .generic import register_sparse_sem_seg
 
 

@@ -2,7 +2,7 @@
 
 Usable from a notebook or a script as well as through the command-line tools::
 
-    from agmm_d2.data.prep import make_clicks
+    from agmm_d2.data.sparse_labels import make_clicks
     make_clicks("data/masks/train", "data/sparse", clicks=20)   # -> data/sparse/20clicks_seed0
 """
 from .clicks import clicks_name, make_clicks

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ...utils.atomic import atomic_write
-from ..dataset_files import index_folder
+from ..datasets.files import index_folder
 from ..datasets.generic import IMAGE_CLASSES_FILE, default_colors
 from ..label_io import present_classes, read_label
 
@@ -52,7 +52,7 @@ def link_alias(alias, target) -> Path:
 
 def dense_files(dense_dir, suffix: str = ".png") -> List[Tuple[str, Path]]:
     """Sorted [(key, path)] of the label files under ``dense_dir``; key = relative path minus
-    suffix. The files a dataset of this folder would hold (``agmm_d2.data.dataset_files``: the
+    suffix. The files a dataset of this folder would hold (``agmm_d2.data.datasets.files``: the
     suffix's case ignored, hidden files left out)."""
     dense_dir = Path(dense_dir)
     if not dense_dir.is_dir():

@@ -21,7 +21,7 @@ from agmm_d2.data.datasets.voc import VOC_CLASSES
 from agmm_d2.utils.atomic import atomic_write
 from agmm_d2.utils.cli import tool_parser
 
-from .label_folders import image_size, write_label_png
+from ..sparse_labels.label_folders import image_size, write_label_png
 
 UNLABELED = 255
 

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from ..utils.atomic import atomic_write
-from .sparsify import random_clicks, region_clicks, scribbles
+from ...utils.atomic import atomic_write
+from ..sparse_labels.sparsify import random_clicks, region_clicks, scribbles
 
 CLASSES = ["background", "stripes", "checker", "dots", "grain", "waves"]
 COLORS = [[0, 0, 0], [220, 60, 60], [60, 180, 75], [70, 90, 220], [230, 190, 40], [170, 80, 200]]

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from .label_io import present_classes
+from ..label_io import present_classes
 
 UNLABELED = 255
 

@@ -2,8 +2,8 @@
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..sparsify import UNLABELED, random_clicks, region_clicks
 from .label_folders import per_file_rng, sparsify_folder
+from .sparsify import UNLABELED, random_clicks, region_clicks
 
 __all__ = ["clicks_name", "make_clicks"]
 

@@ -17,7 +17,7 @@ import numpy as np
 from agmm_d2.utils.atomic import atomic_write
 from agmm_d2.utils.cli import tool_parser
 
-from .label_folders import image_size, write_label_png
+from ..sparse_labels.label_folders import image_size, write_label_png
 
 logger = logging.getLogger(__name__)
 UNLABELED = 255

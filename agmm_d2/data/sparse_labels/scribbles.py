@@ -2,8 +2,8 @@
 from pathlib import Path
 from typing import Sequence
 
-from ..sparsify import UNLABELED, scribbles
 from .label_folders import sparsify_folder
+from .sparsify import UNLABELED, scribbles
 
 __all__ = ["make_scribbles"]
 

@@ -1,7 +1,7 @@
 """A stand-in for "my photos and my LabelMe clicks", for the walkthrough and the tests.
 
 No real photos ship with the project. This writes synthetic images
-(``agmm_d2.data.synthetic_generator``)
+(``agmm_d2.data.synthetic``)
 as plain PNG files and, beside each, the LabelMe JSON file an annotator would have saved after
 clicking a few points and drawing a scribble in it. The dense label of each image exists only
 in memory, to know which class a click falls on; nothing dense is written.
@@ -13,7 +13,7 @@ from typing import List
 import numpy as np
 from PIL import Image
 
-from ..synthetic_generator import CLASSES, make_sample
+from ..synthetic.generator import CLASSES, make_sample
 
 __all__ = ["write_demo_labelme_export"]
 
@@ -48,7 +48,7 @@ def write_demo_labelme_export(folder, *, images: int = 40, size: int = 96, click
                               seed: int = 0) -> Path:
     """Write ``<folder>/photo_NNN.png`` and ``photo_NNN.json`` (LabelMe 5 files with
     ``clicks`` points and one scribble each); returns ``folder``. The class names are
-    ``agmm_d2.data.synthetic_generator.CLASSES``."""
+    ``agmm_d2.data.synthetic.CLASSES``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(images):

@@ -18,8 +18,8 @@ import numpy as np
 from detectron2.data.detection_utils import read_image
 from PIL import Image
 
-from ..utils.atomic import atomic_write
-from .label_io import read_label
+from ...utils.atomic import atomic_write
+from ..label_io import read_label
 
 __all__ = ["ScanReport", "default_cache_dir", "file_facts", "scan_records"]
 

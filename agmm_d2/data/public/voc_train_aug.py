@@ -21,7 +21,7 @@ from agmm_d2.data.label_io import present_classes, read_label
 from agmm_d2.utils.atomic import atomic_write
 from agmm_d2.utils.cli import tool_parser
 
-from .label_folders import write_image_classes, write_label_png
+from ..sparse_labels.label_folders import write_image_classes, write_label_png
 
 
 def train_aug_ids(sbd_train, sbd_val, voc_train, voc_val) -> List[str]:
