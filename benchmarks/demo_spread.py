@@ -14,7 +14,7 @@ prints every run's mIoU and wall time and the minimum, maximum, spread and media
 import sys
 
 from agmm_d2.benchmarking.demo import DEMO_CONFIG, measure_demo_spread, spread_table
-from agmm_d2.utils.cli import exit_status_of, tool_parser
+from agmm_d2.cli.options import exit_status_of, tool_parser
 from agmm_d2.utils.errors import InputError
 
 

@@ -14,8 +14,8 @@ median images per second and the ratio to torch, all from this one invocation.
 import sys
 
 from agmm_d2.benchmarking.predict_backends import format_table, measure
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.engine import build_config
-from agmm_d2.utils.cli import tool_parser
 
 
 def main(argv=None) -> int:

@@ -17,9 +17,9 @@ needs ``pip install -e ".[export]"``. More in docs/deploy.md.
 """
 import sys
 
+from agmm_d2.cli.options import exit_status_of, tool_parser
 from agmm_d2.engine import build_config
 from agmm_d2.export import EXPORT_METHODS, FORMATS, export_model, options_left_out
-from agmm_d2.utils.cli import exit_status_of, tool_parser
 from agmm_d2.utils.errors import InputError
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from detectron2.data import DatasetCatalog  # after agmm_d2, which quiets detectron2's warnings
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.annotations import FORMATS, annotations_folder, register_annotations
-from agmm_d2.utils.cli import tool_parser
 
 
 def main(argv=None) -> int:

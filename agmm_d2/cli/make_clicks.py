@@ -14,8 +14,8 @@ sub-folders and file names. Each file's clicks depend only on the seed and its n
 """
 import json
 
+from agmm_d2.cli.options import sparse_label_tool_parser
 from agmm_d2.data.sparse_labels import make_clicks, parse_ignore
-from agmm_d2.utils.cli import sparse_label_tool_parser
 
 
 def main(argv=None) -> int:

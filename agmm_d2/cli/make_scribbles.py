@@ -11,8 +11,8 @@ result is deterministic. The same from Python: ``agmm_d2.data.sparse_labels.make
 """
 import json
 
+from agmm_d2.cli.options import sparse_label_tool_parser
 from agmm_d2.data.sparse_labels import make_scribbles, parse_ignore
-from agmm_d2.utils.cli import sparse_label_tool_parser
 
 
 def main(argv=None) -> int:

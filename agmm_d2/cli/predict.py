@@ -22,7 +22,7 @@ then 1. The same from Python: ``agmm_d2.api.predict_folder`` and
 """
 import argparse
 
-from agmm_d2.utils.cli import exit_status_of
+from agmm_d2.cli.options import exit_status_of
 from agmm_d2.utils.errors import InputError
 
 BACKENDS = ("torch", "torchscript", "onnxruntime")

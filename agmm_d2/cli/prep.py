@@ -3,7 +3,7 @@ import importlib
 import sys
 from typing import Callable
 
-from agmm_d2.utils.cli import PREP_ERRORS, exit_status_of
+from agmm_d2.cli.options import PREP_ERRORS, exit_status_of
 
 
 def _entry(prog: str, module: str) -> Callable[[], int]:

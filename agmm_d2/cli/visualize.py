@@ -19,6 +19,7 @@ from pathlib import Path
 from detectron2.data import DatasetCatalog
 
 from agmm_d2.api import draw_panels
+from agmm_d2.cli.options import exit_status_of
 from agmm_d2.data import DatasetLayoutError
 from agmm_d2.engine import (
     build_config,
@@ -28,7 +29,6 @@ from agmm_d2.engine import (
 )
 from agmm_d2.predict import save_png
 from agmm_d2.predict.files import check_output_folder
-from agmm_d2.utils.cli import exit_status_of
 from agmm_d2.utils.errors import InputError
 
 

@@ -24,11 +24,11 @@ from typing import Optional
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.checks.scan import default_cache_dir, scan_records
 from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_sparse_sem_seg
 from agmm_d2.data.datasets.generic import left_out_files
 from agmm_d2.engine.checks import check_registered
-from agmm_d2.utils.cli import tool_parser
 from agmm_d2.utils.errors import InputError
 
 EXAMPLES = 5  # problem examples kept per kind

@@ -21,11 +21,11 @@ from typing import Dict
 import numpy as np
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder
 from agmm_d2.data.label_io import present_classes, read_label
 from agmm_d2.data.sparse_labels.sparsify import random_clicks
 from agmm_d2.utils.atomic import atomic_write
-from agmm_d2.utils.cli import tool_parser
 
 from ..sparse_labels.label_folders import (
     dense_files,

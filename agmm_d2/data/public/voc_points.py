@@ -14,8 +14,8 @@ from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.utils.atomic import atomic_write
-from agmm_d2.utils.cli import tool_parser
 
 from ..sparse_labels.label_folders import image_size, write_label_png
 

@@ -17,9 +17,9 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.voc import VOC_CLASSES
 from agmm_d2.utils.atomic import atomic_write
-from agmm_d2.utils.cli import tool_parser
 
 from ..sparse_labels.label_folders import image_size, write_label_png
 

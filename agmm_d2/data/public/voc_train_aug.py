@@ -16,10 +16,10 @@ from typing import Dict, List
 import numpy as np
 from scipy.io import loadmat
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.generic import read_split_keys as read_split
 from agmm_d2.data.label_io import present_classes, read_label
 from agmm_d2.utils.atomic import atomic_write
-from agmm_d2.utils.cli import tool_parser
 
 from ..sparse_labels.label_folders import write_image_classes, write_label_png
 

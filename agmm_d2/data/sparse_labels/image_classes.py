@@ -19,9 +19,9 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence
 
+from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.voc import voc_xml_classes
 from agmm_d2.data.label_io import present_classes, read_label
-from agmm_d2.utils.cli import tool_parser
 
 from .label_folders import dense_files, parse_ignore, write_image_classes
 

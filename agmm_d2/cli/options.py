@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Tuple, Type
 
-from .atomic import terminate_cleanly
+from ..utils.atomic import terminate_cleanly
 
 __all__ = ["exit_status_of", "tool_parser"]
 
