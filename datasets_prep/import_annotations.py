@@ -1,13 +1,12 @@
 #!/usr/bin/env python
 """Turn a LabelMe, CVAT or Label Studio export into sparse labels and check it registers.
 
-The options are in ``--help``; the code is ``agmm_d2.cli.import_annotations`` (installed as
-``agmm-import-annotations``).
+The options are in ``--help``; the code is ``agmm_d2.cli.import_annotations``
+(installed as ``agmm-import-annotations``).
 """
 import sys
 
 from agmm_d2.cli.import_annotations import main
-from agmm_d2.cli.options import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":
-    sys.exit(exit_status_of("import_annotations.py", main, sys.argv[1:], PREP_ERRORS))
+    sys.exit(main())

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
 """Turn any folder of dense label PNGs into a sparse benchmark of random clicks.
 
-The options are in ``--help``; the code is ``agmm_d2.cli.make_clicks``.
+The options are in ``--help``; the code is ``agmm_d2.cli.make_clicks``
+(installed as ``agmm-make-clicks``).
 """
 import sys
 
 from agmm_d2.cli.make_clicks import main
-from agmm_d2.cli.options import PREP_ERRORS, exit_status_of
 
 if __name__ == "__main__":
-    sys.exit(exit_status_of("make_clicks.py", main, sys.argv[1:], PREP_ERRORS))
+    sys.exit(main())

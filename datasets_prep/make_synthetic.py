@@ -1,34 +1,12 @@
 #!/usr/bin/env python
 """Generate the built-in synthetic sparse-label dataset (no download needed).
 
-Writes <root>/agmm_synthetic/ (see agmm_d2/data/synthetic/generator.py for the layout).
-Re-running with the same parameters keeps the existing dataset.
+The options are in ``--help``; the code is ``agmm_d2.cli.make_synthetic``
+(installed as ``agmm-make-synthetic``).
 """
-import argparse
-import time
+import sys
 
-from agmm_d2.data.datasets import datasets_root
-from agmm_d2.data.synthetic import generate
-from agmm_d2.utils.atomic import terminate_cleanly
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default=datasets_root(),
-                        help="datasets folder (default: $DETECTRON2_DATASETS or ./datasets)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--n-train", type=int, default=300)
-    parser.add_argument("--n-val", type=int, default=100)
-    parser.add_argument("--n-test", type=int, default=1000, help="the demo's evaluation set")
-    parser.add_argument("--size", type=int, default=128, help="image side in pixels")
-    parser.add_argument("--force", action="store_true", help="regenerate even if complete")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    with terminate_cleanly():  # SIGTERM leaves no half-written dataset folder
-        out = generate(args.root, seed=args.seed, n_train=args.n_train, n_val=args.n_val,
-                       n_test=args.n_test, size=args.size, force=args.force)
-    print(f"synthetic dataset ready at {out} ({time.perf_counter() - start:.1f} s)")
-
+from agmm_d2.cli.make_synthetic import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -124,7 +124,7 @@ def test_generated_image_classes_are_registered_and_checked(dense_dir, tmp_path)
 
 
 def test_image_classes_tool_on_a_dense_folder(dense_dir, tmp_path, capsys):
-    from agmm_d2.data.sparse_labels.image_classes import main
+    from agmm_d2.cli.image_classes import main
 
     main(["--dense", str(dense_dir), "--ignore", "0,255", "--out", str(tmp_path / "clicks")])
     assert _image_classes(tmp_path / "clicks") == _expected_classes(dense_dir, (0, 255))
@@ -134,7 +134,7 @@ def test_image_classes_tool_on_a_dense_folder(dense_dir, tmp_path, capsys):
 
 
 TOOLS = ["voc_points", "voc_scribbles", "voc_train_aug", "cityscapes_clicks", "make_clicks",
-         "make_scribbles", "image_classes", "check", "import_annotations"]
+         "make_scribbles", "image_classes", "check_dataset", "import_annotations", "make_synthetic"]
 
 # Runs each script file as __main__ with --help, one after the other in one interpreter (one
 # import of torch and detectron2 instead of one per tool), and marks where each one's output ends.

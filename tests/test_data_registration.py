@@ -306,7 +306,8 @@ def test_mapper_reads_voc_palette_labels(builtins_at):
 
 
 def test_check_reports_clean_and_broken_datasets(builtins_at):
-    from agmm_d2.data.checks.report import check_dataset, main
+    from agmm_d2.cli.check_dataset import main
+    from agmm_d2.data.checks import check_dataset
 
     report = check_dataset("voc_2012_train_point")
     assert report["problems"] == {} and report["images"] == 3

@@ -102,7 +102,7 @@ def test_the_link_checker_can_fail(tmp_path):
     assert anchors(tmp_path / "a.md") == {"title-here"}
     assert not (tmp_path / "missing.md").exists()
     assert MACHINE_PATH.search("see /work/main/docs") and MACHINE_PATH.search("/home/me/x")
-    assert not MACHINE_PATH.search("python datasets_prep/check.py ~/data /data/VOC2012")
+    assert not MACHINE_PATH.search("python datasets_prep/check_dataset.py ~/data /data/VOC2012")
 
 
 def test_github_anchor():

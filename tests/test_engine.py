@@ -9,18 +9,13 @@ from pathlib import Path
 import pytest
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from agmm_d2.api import build_config, evaluate, train
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.sparse_labels import make_clicks
 from agmm_d2.data.synthetic import CLASSES
-from agmm_d2.engine import (
-    DatasetSnapshot,
-    InputError,
-    build_config,
-    evaluate,
-    run_registrations,
-    train,
-)
+from agmm_d2.engine import DatasetSnapshot, run_registrations
 from agmm_d2.modeling import AGMMLoss
+from agmm_d2.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "configs" / "synthetic_20clicks.yaml"

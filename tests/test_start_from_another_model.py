@@ -10,9 +10,9 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from test_engine import DEMO, TINY
 from test_model import tiny_model
 
+from agmm_d2.api import build_config, train
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES
-from agmm_d2.engine import build_config, train
 from agmm_d2.engine.checkpoint import GuardedCheckpointer
 
 CLASSIFIER = ("sem_seg_head.predictor.weight", "sem_seg_head.predictor.bias")

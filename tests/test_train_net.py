@@ -138,14 +138,14 @@ def tiny_datasets(tiny_synthetic, tmp_path):
     (["MODEL.AGMM.FEATURE_NORM", "L2"], "MODEL.AGMM.FEATURE_NORM is 'L2'; expected one of"),
 ])
 def test_bad_input_stops_with_one_message(train_net, tiny_datasets, capsys, args, message):
-    status = train_net.cli(["--config-file", str(REPO / DEMO), *tiny_datasets, *args])
+    status = train_net.main(["--config-file", str(REPO / DEMO), *tiny_datasets, *args])
     err = capsys.readouterr().err.strip()
     assert status == 2
     assert err.startswith("train_net.py: error: ") and "\n" not in err and message in err, err
 
 
 def test_missing_config_file(train_net, capsys):
-    assert train_net.cli(["--config-file", "configs/no_such.yaml"]) == 2
+    assert train_net.main(["--config-file", "configs/no_such.yaml"]) == 2
     assert "no such file" in capsys.readouterr().err
 
 

@@ -5,7 +5,7 @@ The options are in ``--help``; the code is ``agmm_d2.cli.train_net`` (installed 
 """
 import sys
 
-from agmm_d2.cli.train_net import cli
+from agmm_d2.cli.train_net import main
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    sys.exit(main())

@@ -31,8 +31,9 @@ from detectron2.modeling import build_model
 from detectron2.utils import comm
 from tqdm import tqdm
 
+from ..data.checks import check_data, check_drawable, check_registered
 from ..engine.checkpoint import load_weights
-from ..engine.checks import check_data, check_drawable, check_inputs, check_registered
+from ..engine.checks import check_inputs
 from ..engine.launch import leave_worker_process
 from ..engine.progress import follow_log
 from ..engine.registration import DatasetSnapshot, run_registrations
@@ -173,7 +174,7 @@ def train(cfg, *, num_processes: int = 1, resume: bool = False, overwrite: bool 
         overwrite: train into an ``OUTPUT_DIR`` that holds an earlier run, replacing it
             (without ``resume`` or ``overwrite``, such an ``OUTPUT_DIR`` is an InputError).
         register: registration modules or ``.py`` files to run first, in every process.
-        check_data: scan the datasets' files first (``agmm_d2.data.checks.scan``; cached per file).
+        check_data: scan the datasets' files first (``agmm_d2.data.checks``; cached per file).
         progress: progress bars here, or the run's log followed here from N processes.
 
     Raises InputError (one message) for inputs that cannot work, before any process starts.

@@ -14,11 +14,11 @@ sub-folders and file names. Each file's clicks depend only on the seed and its n
 """
 import json
 
-from agmm_d2.cli.options import sparse_label_tool_parser
+from agmm_d2.cli.options import PREP_ERRORS, exit_status_of, sparse_label_tool_parser
 from agmm_d2.data.sparse_labels import make_clicks, parse_ignore
 
 
-def main(argv=None) -> int:
+def argument_parser():
     parser = sparse_label_tool_parser(__doc__, "clicked")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--clicks", type=int, help="clicks per image (at least 1)")
@@ -26,10 +26,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--radius", type=int, default=0,
                         help="disk radius in pixels (0: one pixel)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run(args) -> int:
     out = make_clicks(args.dense, args.out_root, clicks=args.clicks, per_region=args.per_region,
                       seed=args.seed, radius=args.radius, ignore=parse_ignore(args.ignore),
                       suffix=args.suffix, overwrite=args.overwrite)
     print(json.dumps({"folder": str(out)}))
     return 0
 
+
+def main(argv=None) -> int:
+    return exit_status_of("make_clicks.py", run, argument_parser().parse_args(argv), PREP_ERRORS)

@@ -1,12 +1,14 @@
-"""What the command-line tools share: their argument parser and their exit status."""
+"""What the command-line tools share: their argument parser, the options several of them take
+(each defined here once), and their exit status."""
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Tuple, Type
+from typing import Callable, Optional, Tuple, Type
 
 from ..utils.atomic import terminate_cleanly
 
-__all__ = ["exit_status_of", "tool_parser"]
+__all__ = ["PREP_ERRORS", "add_config_arguments", "add_output_argument", "add_overwrite_argument",
+           "add_register_argument", "exit_status_of", "sparse_label_tool_parser", "tool_parser"]
 
 
 def tool_parser(doc: str) -> argparse.ArgumentParser:
@@ -15,6 +17,37 @@ def tool_parser(doc: str) -> argparse.ArgumentParser:
     first, _, rest = doc.partition("\n\n")
     return argparse.ArgumentParser(description=first, epilog=rest or None,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = True,
+                         flag: str = "--config-file", default: Optional[str] = None,
+                         help: str = "the config file") -> None:
+    """The config file (``flag``) and, after every other argument, its ``KEY VALUE`` overrides
+    (``opts``), as detectron2's own tools take them."""
+    parser.add_argument(flag, required=required and default is None, default=default,
+                        metavar="FILE", help=help)
+    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[], metavar="KEY VALUE",
+                        help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
+
+
+def add_register_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """``--register FILE.py|MODULE`` (repeatable): the user's dataset registration code."""
+    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
+                        help="dataset registration code (a .py file or a module) to run first, "
+                             f"in every process of the run (repeatable){note}")
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--overwrite``: replace ``what`` (without it, an existing output is an error)."""
+    parser.add_argument("--overwrite", action="store_true", help=f"replace {what}")
+
+
+def add_output_argument(parser: argparse.ArgumentParser, help: str, *, default=None,
+                        required: Optional[bool] = None, type=None,
+                        metavar: str = "DIR") -> None:
+    """``--output``: where the tool writes (required unless it has a default)."""
+    parser.add_argument("--output", default=default, type=type, metavar=metavar, help=help,
+                        required=default is None if required is None else required)
 
 
 def sparse_label_tool_parser(doc: str, verb: str) -> argparse.ArgumentParser:
@@ -30,8 +63,7 @@ def sparse_label_tool_parser(doc: str, verb: str) -> argparse.ArgumentParser:
                         help=f"comma-separated void values: never {verb}, left out of "
                              "image_classes.json (default 255)")
     parser.add_argument("--suffix", default=".png", help="label file suffix (default .png)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output folder")
+    add_overwrite_argument(parser, "an existing output folder")
     return parser
 
 
@@ -47,5 +79,6 @@ def exit_status_of(prog: str, run: Callable, args, errors: Tuple[Type[Exception]
 
 
 # What a preparation tool reports as one line (exit 2) instead of a traceback: a bad argument
-# value (ValueError) or a missing, unreadable or existing file or folder (OSError).
+# value (ValueError, InputError among them) or a missing, unreadable or existing file or folder
+# (OSError, DatasetLayoutError among them).
 PREP_ERRORS = (ValueError, OSError)

@@ -20,37 +20,38 @@ name but not an extension keep it (``x.jpg.png``). A non-empty ``--output`` is r
 then 1. The same from Python: ``agmm_d2.api.predict_folder`` and
 ``agmm_d2.predict.exported.predict_folder_exported``.
 """
-import argparse
-
-from agmm_d2.cli.options import exit_status_of
+from agmm_d2.cli.options import (
+    add_config_arguments,
+    add_output_argument,
+    add_overwrite_argument,
+    add_register_argument,
+    exit_status_of,
+    tool_parser,
+)
 from agmm_d2.utils.errors import InputError
 
 BACKENDS = ("torch", "torchscript", "onnxruntime")
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def argument_parser():
+    parser = tool_parser(__doc__)
     parser.add_argument("--backend", choices=BACKENDS, default="torch",
                         help="torch: the detectron2 model (--config-file); torchscript or "
                              "onnxruntime: an exported model (--model)")
-    parser.add_argument("--config-file", metavar="FILE", help="the config (--backend torch)")
     parser.add_argument("--model", metavar="FILE|DIR",
                         help="exported model.ts / model.onnx or its folder (other backends)")
     parser.add_argument("--input", required=True, action="append",
                         help="image file, folder or glob (repeatable)")
-    parser.add_argument("--output", required=True, help="folder for ids/ and color/")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into a non-empty --output (files of the same name are "
-                             "replaced)")
-    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
-                        help="dataset registration code to run first, so that the config's "
-                             "datasets give the colours (--backend torch; repeatable)")
+    add_output_argument(parser, "folder for ids/ and color/")
+    add_overwrite_argument(parser, "the files of the same name in a non-empty --output (without "
+                                   "it, a non-empty --output is refused)")
+    add_register_argument(parser, "; with --backend torch, so that the config's datasets give "
+                                  "the colours")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="images per forward pass, --backend torch (default: 8 on a GPU, "
                              "1 on the CPU)")
-    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
-                        help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
-    return parser.parse_args(argv)
+    add_config_arguments(parser, required=False, help="the config (--backend torch)")
+    return parser
 
 
 def run_torch(args):
@@ -94,5 +95,6 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     # OSError covers agmm_d2.data's DatasetLayoutError without importing detectron2 here.
-    return exit_status_of("predict.py", run, parse_args(argv), (InputError, OSError))
+    return exit_status_of("predict.py", run, argument_parser().parse_args(argv),
+                          (InputError, OSError))
 

@@ -12,18 +12,24 @@ sparse label, at most 3) as a heat map over the image. A non-empty ``--output`` 
 unless ``--overwrite``; ``--register`` runs your registration code first. The same from Python:
 ``agmm_d2.api.draw_panels``.
 """
-import argparse
 import os
 from pathlib import Path
 
 from detectron2.data import DatasetCatalog
 
 from agmm_d2.api import draw_panels
-from agmm_d2.cli.options import exit_status_of
+from agmm_d2.cli.options import (
+    add_config_arguments,
+    add_output_argument,
+    add_overwrite_argument,
+    add_register_argument,
+    exit_status_of,
+    tool_parser,
+)
 from agmm_d2.data import DatasetLayoutError
+from agmm_d2.data.checks import check_registered
 from agmm_d2.engine import (
     build_config,
-    check_registered,
     run_registrations,
     setup_console_logging,
 )
@@ -32,9 +38,8 @@ from agmm_d2.predict.files import check_output_folder
 from agmm_d2.utils.errors import InputError
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config-file", required=True, metavar="FILE")
+def argument_parser():
+    parser = tool_parser(__doc__)
     parser.add_argument("--dataset", default=None,
                         help="registered dataset with sparse labels (default: DATASETS.TRAIN[0])")
     parser.add_argument("--num", type=int, default=4, help="number of images (from the start)")
@@ -42,15 +47,12 @@ def parse_args(argv=None):
                         help="indices of the images in the dataset (overrides --num)")
     parser.add_argument("--classes", default="",
                         help="comma-separated class names whose response to draw")
-    parser.add_argument("--output", required=True, help="folder for the PNG panels")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into a non-empty --output (files of the same name are "
-                             "replaced)")
-    parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
-                        help="dataset registration code to run first (repeatable)")
-    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[],
-                        help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
-    return parser.parse_args(argv)
+    add_output_argument(parser, "folder for the PNG panels")
+    add_overwrite_argument(parser, "the files of the same name in a non-empty --output (without "
+                                   "it, a non-empty --output is refused)")
+    add_register_argument(parser)
+    add_config_arguments(parser)
+    return parser
 
 
 def run(args) -> int:
@@ -78,5 +80,6 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    return exit_status_of("visualize.py", run, parse_args(argv), (InputError, DatasetLayoutError))
+    return exit_status_of("visualize.py", run, argument_parser().parse_args(argv),
+                          (InputError, DatasetLayoutError))
 

@@ -20,8 +20,8 @@ from typing import Iterable, List, Sequence
 import cloudpickle
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from ..data.checks import check_registered
 from ..utils.errors import InputError
-from .checks import check_registered
 
 __all__ = ["DatasetSnapshot", "run_registrations"]
 

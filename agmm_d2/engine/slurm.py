@@ -23,31 +23,9 @@ from detectron2.engine import launch
 
 from ..utils.errors import InputError
 
-__all__ = ["SlurmTrainingTask", "add_slurm_arguments", "master_port", "submit_training"]
+__all__ = ["SlurmTrainingTask", "master_port", "submit_training"]
 
 INSTALL_HINT = 'pip install -e ".[slurm]"'
-
-
-def add_slurm_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The ``--slurm*`` options of tools/train_net.py."""
-    group = parser.add_argument_group("Slurm (submitit)")
-    group.add_argument("--slurm", action="store_true",
-                       help="submit the run to Slurm instead of running it here; --num-gpus "
-                            "is then the GPUs per node")
-    group.add_argument("--slurm-local", action="store_true",
-                       help="with --slurm: run the job with submitit's local executor on this "
-                            "machine (a dry run of the submission, requeueing included)")
-    group.add_argument("--slurm-partition", default=None)
-    group.add_argument("--slurm-nodes", type=int, default=1)
-    group.add_argument("--slurm-timeout-min", type=int, default=60 * 24,
-                       help="wall time of one allocation; the job is requeued when it runs out")
-    group.add_argument("--slurm-cpus-per-gpu", type=int, default=8)
-    group.add_argument("--slurm-mem-gb", type=int, default=None, help="memory per node")
-    group.add_argument("--slurm-job-dir", default="output/slurm/%j",
-                       help="submitit's folder for the job's logs and pickles (%%j: job id)")
-    group.add_argument("--slurm-max-requeues", type=int, default=10,
-                       help="how often a preempted or timed-out job is requeued")
-    return parser
 
 
 def master_port(job_id: str, attempt: int) -> int:

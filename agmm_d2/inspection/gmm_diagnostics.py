@@ -1,22 +1,12 @@
 """What the Gaussian-mixture response R teaches, measured on a trained model's training images.
 
-    python tools/gmm_diagnostics.py --config-file configs/idd_lite_20clicks.yaml \\
-        --weights output/real_photos/agmm__released_20_clicks_seed0/model_final.pth --images 100
-
 For each training image (whole image, no augmentation) with its sparse label, against its dense
-label on the pixels that the sparse label leaves unlabeled (void excluded):
-- how often argmax_k R (over the classes the sparse label touches) is the true class, and how
-  often the model's own argmax_k P is, overall and per class (recall), and the IoU of each as a
-  labelling of those pixels;
-- how often R is not a distribution: two or more classes with R > 0.5 at a pixel;
-- the gradient norm each loss term puts on the decoder features (a training forward on a batch).
-Prints a JSON report, or with ``--markdown`` a table (a row per weights file: IoU of argmax R
-and of argmax P per class, their mIoU, the share of pixels where R is not a distribution, and
-the gradient norm of each term). ``--weights`` may be repeated (e.g. checkpoints over training).
+label on the pixels that the sparse label leaves unlabeled (void excluded): how often argmax_k R
+(over the classes the sparse label touches) and the model's own argmax_k P are the true class,
+overall and per class, and the IoU of each; how often R is not a distribution (two or more
+classes with R > 0.5 at a pixel); the gradient norm each loss term puts on the decoder features.
+The command: ``tools/gmm_diagnostics.py`` (``agmm_d2.cli.gmm_diagnostics``).
 """
-import argparse
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +16,7 @@ from detectron2.modeling import build_model
 
 from agmm_d2.data import SparseSemSegDatasetMapper
 from agmm_d2.data.label_io import read_label
-from agmm_d2.engine import adapt_to_machine, build_config
+from agmm_d2.engine import adapt_to_machine
 from agmm_d2.engine.checkpoint import load_weights
 
 
@@ -82,24 +72,19 @@ def term_gradients(cfg, model, records):
     return norms
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config-file", required=True)
-    parser.add_argument("--weights", action="append", required=True)
-    parser.add_argument("--dataset", default=None, help="default: DATASETS.TRAIN[0]")
-    parser.add_argument("--images", type=int, default=100)
-    parser.add_argument("--markdown", action="store_true", help="a table instead of JSON")
-    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[])
-    args = parser.parse_args(argv)
+def diagnose(cfg, weights_files, dataset=None, images: int = 100) -> list:
+    """The report of each weights file (a dict, as ``--markdown`` tabulates it) on up to
+    ``images`` training images of ``dataset`` (default: DATASETS.TRAIN[0]) that have a dense
+    label, spread evenly over the dataset."""
     torch.manual_seed(0)
-    cfg, _ = adapt_to_machine(build_config(args.config_file, args.opts))
-    dataset = args.dataset or cfg.DATASETS.TRAIN[0]
+    cfg, _ = adapt_to_machine(cfg)
+    dataset = dataset or cfg.DATASETS.TRAIN[0]
     records = DatasetCatalog.get(dataset)
-    step = max(1, len(records) // args.images)
-    records = [r for r in records[::step][:args.images] if "sem_seg_file_name" in r]
+    step = max(1, len(records) // images)
+    records = [r for r in records[::step][:images] if "sem_seg_file_name" in r]
     classes = MetadataCatalog.get(dataset).stuff_classes
     report = []
-    for weights in args.weights:
+    for weights in weights_files:
         model = load_weights(build_model(cfg).eval(), weights)
         stats, confusion, overlap = response_accuracy(cfg, model, records, len(classes))
         iou = {k: np.diag(m) / np.maximum(m.sum(0) + m.sum(1) - np.diag(m), 1)
@@ -121,11 +106,7 @@ def main(argv=None):
             "feature_gradient_norms": term_gradients(cfg, model,
                                                      records[:cfg.SOLVER.IMS_PER_BATCH]),
         })
-    if args.markdown:
-        print(markdown(report, classes))
-    else:
-        json.dump(report, sys.stdout, indent=1)
-        print()
+    return report
 
 
 def markdown(report, classes) -> str:

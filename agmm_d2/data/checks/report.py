@@ -1,38 +1,21 @@
-"""Check a dataset before training on it: every image decodes, every label is a single-channel map
-of its image's size with allowed values, nothing is missing; annotated share per class.
-
-Takes a registered dataset name, or a folder of images with ``--sparse`` and/or ``--dense``
-label folders (paired as ``register_sparse_sem_seg`` pairs them). Sparse labels may hold class
-ids 0..K-1, the dataset's unlabeled value and 255; dense labels class ids and the ignore label.
-Image-level labels (``image_classes``), where the dataset has them, must be class ids and should
-hold every class of the image's sparse label. Files the registration leaves out are reported
-by kind: images without a label, labels without an image, images of another suffix (suffixes
-are matched without regard to case: ``.JPG`` files are found with ``--image-ext .jpg``), hidden
-files (a warning). Images are measured as the loader reads them, after their EXIF orientation.
-The scan is the one ``tools/train_net.py`` runs before training (its result is
-cached per file). Prints a JSON report and exits 1 when a problem is found (2 on bad arguments).
-
-    python datasets_prep/check.py voc_2012_train_point
-    python datasets_prep/check.py cityscapes_train_50clicks --datasets-root /data/datasets
-    python datasets_prep/check.py data/images --sparse data/20clicks_seed0 --dense data/masks \
-        --num-classes 7 --image-ext _image.jpg --label-ext _label.png
-"""
-import json
+"""What a check of datasets reports: ``check_dataset`` (the JSON report of the check_dataset
+tool: problems and warnings by kind, with examples, and the annotated share per class) and
+``check_data`` (the scan of a run's datasets before it starts: InputError with the first few
+broken files). Both rest on the one scan, ``agmm_d2.data.checks.scan``."""
 from collections import Counter, defaultdict
-from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
-from agmm_d2.cli.options import tool_parser
-from agmm_d2.data.checks.scan import default_cache_dir, scan_records
-from agmm_d2.data.datasets import DatasetLayoutError, register_all, register_sparse_sem_seg
-from agmm_d2.data.datasets.generic import left_out_files
-from agmm_d2.engine.checks import check_registered
-from agmm_d2.utils.errors import InputError
+from ...utils.errors import InputError
+from ..datasets.files import left_out_summary
+from ..datasets.generic import DatasetLayoutError, left_out_files
+from .catalog import check_registered
+from .scan import default_cache_dir, scan_records
+
+__all__ = ["check_data", "check_dataset"]
 
 EXAMPLES = 5  # problem examples kept per kind
-FOLDER_DATASET = "check_py_folder"  # the name a folder is registered under while it is checked
 
 
 def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) -> dict:
@@ -79,49 +62,37 @@ def check_dataset(name: str, limit: Optional[int] = None, cache: bool = True) ->
     }
 
 
-def register_folder(args) -> str:
-    """Register the folder arguments under a temporary name; returns it."""
-    if args.sparse is None and args.dense is None:
-        raise InputError(f"{args.dataset}: a folder needs --sparse and/or --dense label folders")
-    if args.num_classes is None or args.num_classes < 1:
-        raise InputError(f"{args.dataset}: a folder needs --num-classes K (K >= 1)")
-    register_sparse_sem_seg(FOLDER_DATASET, args.dataset, args.sparse, args.dense,
-                            classes=[str(i) for i in range(args.num_classes)],
-                            image_ext=args.image_ext, label_ext=args.label_ext,
-                            unlabeled_value=args.unlabeled_value, ignore_label=args.ignore_label,
-                            image_classes=None)
-    return FOLDER_DATASET
+def check_data(cfg, *, eval_only: bool, cache_dir=None) -> List[str]:
+    """Scan the files of the datasets the run uses (``agmm_d2.data.checks.scan``) and raise
+    InputError with the first few broken files and a count; returns warnings to show.
 
-
-def main(argv=None) -> int:
-    parser = tool_parser(__doc__)
-    parser.add_argument("dataset", help="a registered dataset name (e.g. voc_2012_train_point) "
-                                        "or a folder of images")
-    parser.add_argument("--datasets-root", type=Path,
-                        help="register the built-in datasets under this folder first "
-                             "(default: $DETECTRON2_DATASETS or ./datasets)")
-    parser.add_argument("--limit", type=int, help="check only the first N images")
-    folder = parser.add_argument_group("a folder instead of a registered name")
-    folder.add_argument("--sparse", type=Path, help="folder of sparse label files")
-    folder.add_argument("--dense", type=Path, help="folder of dense label files")
-    folder.add_argument("--num-classes", type=int, help="K: class ids are 0..K-1")
-    folder.add_argument("--image-ext", default=".jpg", help="image suffix (default .jpg)")
-    folder.add_argument("--label-ext", default=".png", help="label suffix (default .png)")
-    folder.add_argument("--unlabeled-value", type=int, default=255)
-    folder.add_argument("--ignore-label", type=int, default=255)
-    args = parser.parse_args(argv)
-    if args.limit is not None and args.limit < 1:
-        raise InputError(f"--limit {args.limit}: expected 1 or more")
-    if args.datasets_root is not None:
-        register_all(str(args.datasets_root))
-    is_folder = Path(args.dataset).is_dir()
-    name = register_folder(args) if is_folder else args.dataset
-    try:
-        report = check_dataset(name, args.limit)
-    finally:
-        if is_folder:
-            DatasetCatalog.remove(name)
-            MetadataCatalog.remove(name)
-    print(json.dumps(report, indent=2))
-    return 1 if "error" in report or report["problems"] else 0
-
+    Training sets: images decode, the labels the mapper reads are single-channel, of their
+    image's size, with class ids, the unlabeled or the ignore value, and some pixel is annotated.
+    Test sets: images decode, dense labels hold class ids or the ignore value (any value with
+    ``TEST.OUT_OF_RANGE_LABELS ignore``). Images are measured as the loader reads them (after
+    their EXIF orientation). Files of the datasets' folders that the registration leaves out
+    (``agmm_d2.data.datasets.files``) are counted in a warning.
+    """
+    cache_dir = default_cache_dir() if cache_dir is None else cache_dir
+    num_classes = cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES
+    roles = [("DATASETS.TEST", "test", name) for name in cfg.DATASETS.TEST]
+    if not eval_only:
+        roles = [("DATASETS.TRAIN", "train", name) for name in cfg.DATASETS.TRAIN] + roles
+    warnings = []
+    for key, role, name in roles:
+        meta = MetadataCatalog.get(name)
+        report = scan_records(
+            name, DatasetCatalog.get(name), num_classes=num_classes, role=role,
+            ignore_label=meta.get("ignore_label", 255),
+            unlabeled_value=meta.get("unlabeled_value", cfg.INPUT.SPARSE_UNLABELED_VALUE),
+            allow_values_outside=cfg.TEST.OUT_OF_RANGE_LABELS == "ignore", cache_dir=cache_dir)
+        if not report.ok:
+            raise InputError(report.summary(key) + "\nFix or remove these files (check them with "
+                             "datasets_prep/check_dataset.py), or skip this check with "
+                             "--skip-data-check (check_data=False in the Python API).")
+        if report.warnings:
+            warnings.append(report.summary(key, warnings=True))
+        left_out = left_out_files(meta)
+        if left_out:
+            warnings.append(left_out_summary(f"{key} dataset {name!r}", report.images, left_out))
+    return warnings

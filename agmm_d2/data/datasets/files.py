@@ -6,7 +6,7 @@ suffixes: a tuple, the first listed wins where two files share a key), compared 
 to case (``.JPG`` and ``.PNG`` files are found with ``image_ext=".jpg"`` / ``".png"``); its key
 is its path relative to the folder without that suffix. Every other file is left out
 with a reason, and the registration (the training log), the scan before a run and
-``datasets_prep/check.py`` report the counts.
+``datasets_prep/check_dataset.py`` report the counts.
 """
 from collections import Counter
 from dataclasses import dataclass, field
@@ -123,6 +123,6 @@ def left_out_summary(where: str, used: int, left_out: Iterable[Tuple[str, str, s
              + ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) + "):"]
     lines += [f"  {path}: {reason}" for _, path, reason in left_out[:examples]]
     if len(left_out) > examples:
-        lines.append(f"  ... and {len(left_out) - examples} more (datasets_prep/check.py lists "
+        lines.append(f"  ... and {len(left_out) - examples} more (datasets_prep/check_dataset.py lists "
                      "them by kind)")
     return "\n".join(lines)

@@ -204,7 +204,7 @@ def register_sparse_sem_seg(name: str, image_root, sparse_root=None, dense_root=
         image_root=str(image_root),
         sem_seg_root=str(dense_root) if dense_root is not None else None,
         sparse_seg_root=str(sparse_root) if sparse_root is not None else None,
-        # How files are paired, for left_out_files (the scan, datasets_prep/check.py).
+        # How files are paired, for left_out_files (the scan, datasets_prep/check_dataset.py).
         image_ext=image_ext if isinstance(image_ext, str) else list(image_ext),
         label_ext=label_ext, sparse_ext=sparse_ext or label_ext,
         split_file=str(split_file) if split_file is not None else None,

@@ -10,18 +10,14 @@ each frame's train ids (255 excluded): complete image-level labels, which the re
 reads for ``MODEL.AGMM.ABSENT_FROM image_classes``. ``--alias`` also links ``<N>clicks`` (the
 name the built-in datasets read) to that folder.
 
-    python datasets_prep/cityscapes_clicks.py trainids --root datasets/cityscapes
-    python datasets_prep/cityscapes_clicks.py clicks --root datasets/cityscapes \\
-        --clicks 20 50 100 --alias
+The command: ``datasets_prep/cityscapes_clicks.py`` (``agmm_d2.cli.cityscapes_clicks``).
 """
-import json
 from pathlib import Path
 from typing import Dict
 
 import numpy as np
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 
-from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.cityscapes import IMAGE_SUFFIX, TRAIN_ID_SUFFIX, clicks_folder
 from agmm_d2.data.label_io import present_classes, read_label
 from agmm_d2.data.sparse_labels.sparsify import random_clicks
@@ -115,37 +111,3 @@ def make_clicks(root, clicks: int = 50, seed: int = 0, split: str = "train", out
     if alias:
         link_alias(out_root / clicks_folder(clicks), out)
     return {"folder": str(out), "images": len(keys), "clicks": total}
-
-
-def main(argv=None):
-    parser = tool_parser(__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("trainids", help="gtFine labelIds -> labelTrainIds")
-    p.add_argument(
-        "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
-    )
-    p.add_argument("--splits", nargs="+", default=["train", "val"])
-    p.add_argument("--out-root", type=Path, help="write here instead of --root")
-    p.add_argument("--overwrite", action="store_true", help="replace existing train-id files")
-    p = sub.add_parser("clicks", help="N random clicks per image from the train ids")
-    p.add_argument(
-        "--root", type=Path, required=True, help="cityscapes folder (gtFine/, leftImg8bit/)"
-    )
-    p.add_argument("--clicks", type=int, nargs="+", default=[20, 50, 100], help="clicks per image")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split", default="train")
-    p.add_argument("--out-root", type=Path, help="write here instead of --root")
-    p.add_argument("--alias", action="store_true", help="also link <N>clicks -> <N>clicks_seed<S>")
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace the split in an existing output folder"
-    )
-    args = parser.parse_args(argv)
-    if args.command == "trainids":
-        for split in args.splits:
-            written = make_train_ids(args.root, split, args.out_root, overwrite=args.overwrite)
-            print(json.dumps({"split": split, "written": written}))
-    else:
-        for n in args.clicks:
-            print(json.dumps(make_clicks(args.root, n, args.seed, args.split, args.out_root,
-                                         alias=args.alias, overwrite=args.overwrite)))
-

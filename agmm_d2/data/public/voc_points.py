@@ -4,8 +4,7 @@ Each click becomes a disk of its class (radius 1 by default: 3 px across, as in 
 used point PNGs) in a single-channel PNG of its image's size, 255 elsewhere. Background clicks
 come from the second JSON (class 0) and are drawn first, so object clicks win where they overlap.
 
-    python datasets_prep/voc_points.py --voc-root datasets/VOC2012 \
-        --points voc_whats_the_point.json --background voc_whats_the_point_bg_from_scribbles.json
+The command: ``datasets_prep/voc_points.py`` (``agmm_d2.cli.voc_points``).
 """
 import json
 import logging
@@ -14,7 +13,6 @@ from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-from agmm_d2.cli.options import tool_parser
 from agmm_d2.utils.atomic import atomic_write
 
 from ..sparse_labels.label_folders import image_size, write_label_png
@@ -105,36 +103,3 @@ def render_points(points_json, out_dir, image_dir, background_json=None, *, radi
             "%d image ids have no %s under %s", stats["missing_image"], image_ext, image_dir
         )
     return stats
-
-
-def main(argv=None):
-    parser = tool_parser(__doc__)
-    parser.add_argument("--voc-root", type=Path, required=True,
-                        help="VOC2012 folder (reads JPEGImages/, writes point/ by default)")
-    parser.add_argument("--points", type=Path, required=True, help="voc_whats_the_point.json")
-    parser.add_argument(
-        "--background",
-        type=Path,
-        help="background clicks JSON (voc_whats_the_point_bg_from_scribbles.json)",
-    )
-    parser.add_argument(
-        "--radius",
-        type=int,
-        default=1,
-        help="disk radius in pixels; 1 draws disks 3 px across (default), 0 single pixels",
-    )
-    parser.add_argument("--out", type=Path, help="output folder (default: <voc-root>/point)")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output folder"
-    )
-    args = parser.parse_args(argv)
-    stats = render_points(
-        args.points,
-        args.out or args.voc_root / "point",
-        args.voc_root / "JPEGImages",
-        args.background,
-        radius=args.radius,
-        overwrite=args.overwrite,
-    )
-    print(json.dumps(stats))
-

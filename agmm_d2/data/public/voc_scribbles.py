@@ -5,10 +5,8 @@ scribble holding <tag>class name</tag> and its <point><X>..</X><Y>..</Y></point>
 order. Each scribble becomes a polyline of its class, 3 px wide, 255 elsewhere; "background"
 is class 0.
 
-    python datasets_prep/voc_scribbles.py --voc-root datasets/VOC2012 \
-        --xml-dir ScribbleAnnotation/pascal_2012
+The command: ``datasets_prep/voc_scribbles.py`` (``agmm_d2.cli.voc_scribbles``).
 """
-import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,7 +15,6 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.voc import VOC_CLASSES
 from agmm_d2.utils.atomic import atomic_write
 
@@ -119,27 +116,3 @@ def render_scribbles(xml_dir, out_dir, image_dir=None, *, thickness: int = 3,
             )
             stats["written"] += 1
     return stats
-
-
-def main(argv=None):
-    parser = tool_parser(__doc__)
-    parser.add_argument(
-        "--voc-root",
-        type=Path,
-        required=True,
-        help="VOC2012 folder (reads JPEGImages/, writes scribble/ by default)",
-    )
-    parser.add_argument("--xml-dir", type=Path, required=True, help="folder of ScribbleSup *.xml")
-    parser.add_argument(
-        "--thickness", type=int, default=3, help="line width in pixels, odd (default 3)"
-    )
-    parser.add_argument("--out", type=Path, help="output folder (default: <voc-root>/scribble)")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output folder"
-    )
-    args = parser.parse_args(argv)
-    stats = render_scribbles(args.xml_dir, args.out or args.voc_root / "scribble",
-                             args.voc_root / "JPEGImages", thickness=args.thickness,
-                             overwrite=args.overwrite)
-    print(json.dumps(stats))
-

@@ -6,17 +6,14 @@ PNG where VOC has one (it marks object borders 255), else SBD's ``cls/<id>.mat``
 ``SegmentationClassAug/image_classes.json`` lists each image's classes (255 excluded): the
 image-level labels that the VOC training sets read for ``MODEL.AGMM.ABSENT_FROM image_classes``.
 
-    python datasets_prep/voc_train_aug.py --voc-root datasets/VOC2012 \\
-        --sbd-root benchmark_RELEASE/dataset
+The command: ``datasets_prep/voc_train_aug.py`` (``agmm_d2.cli.voc_train_aug``).
 """
-import json
 from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
 from scipy.io import loadmat
 
-from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.generic import read_split_keys as read_split
 from agmm_d2.data.label_io import present_classes, read_label
 from agmm_d2.utils.atomic import atomic_write
@@ -65,15 +62,3 @@ def make_train_aug(voc_root, sbd_root, *, overwrite: bool = False) -> Dict[str, 
     with atomic_write(sets / "train_aug.txt") as tmp:
         tmp.write_text("".join(f"{k}\n" for k in ids))
     return stats
-
-
-def main(argv=None):
-    parser = tool_parser(__doc__)
-    parser.add_argument("--voc-root", type=Path, required=True, help="VOC2012 folder")
-    parser.add_argument("--sbd-root", type=Path, required=True,
-                        help="SBD's dataset/ folder (train.txt, val.txt, cls/*.mat)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing SegmentationClassAug/")
-    args = parser.parse_args(argv)
-    print(json.dumps(make_train_aug(args.voc_root, args.sbd_root, overwrite=args.overwrite)))
-

@@ -9,21 +9,15 @@ downloaded ``SegmentationClassAug`` (the VOC training sets then read its JSON in
 every PNG at each load), or VOC point labels without dense ones (from ``Annotations/*.xml``:
 each <object>'s class, plus background, present in practically every VOC image).
 
-    python datasets_prep/image_classes.py --dense datasets/VOC2012/SegmentationClassAug
-    python datasets_prep/image_classes.py --voc-xml datasets/VOC2012/Annotations \\
-        --out datasets/VOC2012/point
-    python datasets_prep/image_classes.py --dense data/masks --ignore 0,255 \\
-        --out data/50clicks_seed0
+The command: ``datasets_prep/image_classes.py`` (``agmm_d2.cli.image_classes``).
 """
-import json
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from agmm_d2.cli.options import tool_parser
 from agmm_d2.data.datasets.voc import voc_xml_classes
 from agmm_d2.data.label_io import present_classes, read_label
 
-from .label_folders import dense_files, parse_ignore, write_image_classes
+from .label_folders import dense_files
 
 
 def dense_image_classes(dense_dir, ignore: Sequence[int] = (255,),
@@ -42,30 +36,3 @@ def xml_image_classes(xml_dir) -> Dict[str, List[int]]:
     if not files:
         raise FileNotFoundError(f"{xml_dir}: no *.xml file; expected VOC's Annotations/ folder")
     return {path.stem: voc_xml_classes(path) for path in files}
-
-
-def main(argv=None):
-    parser = tool_parser(__doc__)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dense", type=Path, help="folder of dense label PNGs (class ids)")
-    source.add_argument("--voc-xml", type=Path, help="VOC Annotations/ folder of <id>.xml")
-    parser.add_argument("--out", type=Path,
-                        help="folder that gets image_classes.json (default: the --dense folder; "
-                             "required with --voc-xml)")
-    parser.add_argument("--ignore", default="255",
-                        help="with --dense: comma-separated void values, not classes (default 255)")
-    parser.add_argument(
-        "--suffix", default=".png", help="with --dense: label file suffix (default .png)"
-    )
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing image_classes.json")
-    args = parser.parse_args(argv)
-    if args.voc_xml is not None and args.out is None:
-        parser.error("--voc-xml needs --out (the sparse label folder, e.g. VOC2012/point)")
-    if args.dense is not None:
-        table = dense_image_classes(args.dense, parse_ignore(args.ignore), args.suffix)
-    else:
-        table = xml_image_classes(args.voc_xml)
-    path = write_image_classes(args.out or args.dense, table, overwrite=args.overwrite)
-    print(json.dumps({"file": str(path), "images": len(table)}))
-
