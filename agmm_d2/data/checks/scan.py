@@ -2,9 +2,9 @@
 map of its image's size with allowed values, the training set has annotated pixels.
 
 One implementation serves ``tools/train_net.py`` and the Python API (before any process
-starts) and ``datasets_prep/check_dataset.py``. What each file holds (decodes or not, mode, size, label
-value counts) is cached per file by path, size and modification time, so a second scan of an
-unchanged dataset reads no image.
+starts) and ``datasets_prep/check_dataset.py``. What each file holds (decodes or not, mode,
+size, label value counts) is cached per file by path, size and modification time, so a second
+scan of an unchanged dataset reads no image.
 """
 import hashlib
 import json
