@@ -8,9 +8,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def ablate():
-    from agmm_d2.benchmarking import ablation
+    from agmm_benchmarks import ablate_agmm
 
-    return ablation
+    return ablate_agmm
 
 
 def _opts(overrides):
@@ -50,7 +50,7 @@ def test_summary_has_mean_spread_and_paired_difference(ablate):
 
 
 def test_runner_reads_miou_and_run_time_of_a_finished_run(tmp_path):
-    from agmm_d2.benchmarking.runs import final_miou, run_seconds, time_summary
+    from agmm_benchmarks.runs import final_miou, run_seconds, time_summary
 
     run = tmp_path / "run"
     run.mkdir()

@@ -501,7 +501,7 @@ def test_module_from_config():
 
 def test_benchmark_baseline_matches():
     # The benchmark's speed-up is against a plain vectorisation; it must compute the same terms.
-    from agmm_d2.benchmarking.vectorised_agmm_loss import vectorised_agmm_loss
+    from agmm_benchmarks.vectorised_agmm_loss import vectorised_agmm_loss
 
     batch = make_batch(3, 5, 6, 29, 23, 8, 6, seed=19)
     features, logits = batch[0].requires_grad_(), batch[1].requires_grad_()

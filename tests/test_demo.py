@@ -3,7 +3,13 @@ import statistics
 
 import pytest
 
-from agmm_d2.benchmarking.demo import DEMO_CONFIG, REPO, DemoRun, measure_demo_spread, spread_table
+from agmm_benchmarks.demo_spread import (
+    DEMO_CONFIG,
+    REPO,
+    DemoRun,
+    measure_demo_spread,
+    spread_table,
+)
 from agmm_d2.engine import build_config
 from agmm_d2.utils.errors import InputError
 

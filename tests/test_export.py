@@ -224,7 +224,7 @@ def test_export_model_cli(trained, tmp_path):
 
 def test_throughput_benchmark_measures_three_backends(trained):
     pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (the [export] extra)")
-    from agmm_d2.benchmarking.predict_backends import format_table, measure
+    from agmm_benchmarks.predict_backends import format_table, measure
 
     rates = measure(trained[0], 40, 56, count=2, runs=2)
     assert list(rates) == ["torch", "torchscript", "onnxruntime"]

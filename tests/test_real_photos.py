@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def real_photos():
-    from agmm_d2.benchmarking import real_photos as module
+    from agmm_benchmarks import real_photos as module
 
     return module
 

@@ -8,7 +8,8 @@ from typing import Callable, Optional, Tuple, Type
 from ..utils.atomic import terminate_cleanly
 
 __all__ = ["PREP_ERRORS", "add_config_arguments", "add_output_argument", "add_overwrite_argument",
-           "add_register_argument", "exit_status_of", "sparse_label_tool_parser", "tool_parser"]
+           "add_register_argument", "add_worker_argument", "exit_status_of", "overrides_of",
+           "sparse_label_tool_parser", "tool_parser"]
 
 
 def tool_parser(doc: str) -> argparse.ArgumentParser:
@@ -30,6 +31,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
                         help="config overrides, e.g. MODEL.WEIGHTS path/model_final.pth")
 
 
+def overrides_of(args) -> list:
+    """``args.opts`` without a leading "--" (how the overrides are told apart from a preceding
+    option that takes several values, e.g. ``--seeds 0 1 -- SOLVER.MAX_ITER 400``)."""
+    return args.opts[1:] if args.opts[:1] == ["--"] else list(args.opts)
+
+
 def add_register_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
     """``--register FILE.py|MODULE`` (repeatable): the user's dataset registration code."""
     parser.add_argument("--register", action="append", default=[], metavar="FILE.py|MODULE",
@@ -48,6 +55,12 @@ def add_output_argument(parser: argparse.ArgumentParser, help: str, *, default=N
     """``--output``: where the tool writes (required unless it has a default)."""
     parser.add_argument("--output", default=default, type=type, metavar=metavar, help=help,
                         required=default is None if required is None else required)
+
+
+def add_worker_argument(parser: argparse.ArgumentParser, *metavar: str) -> None:
+    """``--worker`` with ``len(metavar)`` values, hidden from ``--help``: a tool that measures
+    something in fresh processes runs itself with it."""
+    parser.add_argument("--worker", nargs=len(metavar), metavar=metavar, help=argparse.SUPPRESS)
 
 
 def sparse_label_tool_parser(doc: str, verb: str) -> argparse.ArgumentParser:

@@ -16,7 +16,6 @@ which 3 % of the pixels are annotated, as scribbles are). Each (shape, AGMM) con
 in its own process, so that its peak memory is its own: peak RSS on the CPU,
 torch.cuda.max_memory_allocated on a GPU. Times are medians over --steps steps after --warmup.
 """
-import argparse
 import json
 import resource
 import statistics
@@ -24,6 +23,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from agmm_d2.cli.options import add_worker_argument, tool_parser
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -146,7 +147,7 @@ def alternate(shape: str, args) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser(__doc__)
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     parser.add_argument("--voc-batch", type=int, default=2,
                         help="images per step at the VOC shape (released: 16 per GPU)")
@@ -162,11 +163,11 @@ def main(argv=None):
     parser.add_argument("--alternate", action="store_true",
                         help="both configurations in one process, steps in turn (a shared CPU); "
                              "the ratio is the median of the per-pair ratios, no peak memory")
-    parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "AGMM"), help=argparse.SUPPRESS)
+    add_worker_argument(parser, "SHAPE", "AGMM")
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker[0], args.worker[1] == "on", args)))
-        return
+        return 0
     device = args.device
     if device.startswith("cuda"):
         import torch
@@ -176,7 +177,7 @@ def main(argv=None):
     for shape in args.shapes if not args.alternate else []:
         results = {}
         for agmm in ("off", "on"):
-            cmd = [sys.executable, "-m", "agmm_d2.benchmarking.step_cost", "--worker", shape,
+            cmd = [sys.executable, str(REPO / "benchmarks" / "step_cost.py"), "--worker", shape,
                    agmm] + [a for a in (argv if argv is not None else sys.argv[1:])]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             results[agmm] = json.loads(out.strip().splitlines()[-1])
@@ -192,7 +193,3 @@ def main(argv=None):
     print("| shape | batch x crop | off, s | on, s | on / off | peak GB off | peak GB on |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
-
-
-if __name__ == "__main__":
-    main()

@@ -13,14 +13,19 @@ train_net writes to ``<run>/metrics.json``. A run whose metrics already exist is
 so an interrupted benchmark continues where it stopped. Prints a Markdown table and writes it,
 with the raw numbers as JSON, to ``--output``.
 """
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-from agmm_d2.benchmarking.runs import run_all
-from agmm_d2.benchmarking.tables import mean_std, per_seed
+from agmm_benchmarks.runs import run_all
+from agmm_benchmarks.tables import mean_std, per_seed
+from agmm_d2.cli.options import (
+    add_config_arguments,
+    add_output_argument,
+    overrides_of,
+    tool_parser,
+)
 from agmm_d2.utils.atomic import atomic_write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,13 +66,15 @@ def summarize(results: dict, seeds) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="configs/synthetic_point.yaml")
+    parser = tool_parser(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-iter", type=int, default=None, help="override SOLVER.MAX_ITER")
-    parser.add_argument("--output", default="output/sparse_vs_full")
+    add_output_argument(parser, "runs and results", default="output/sparse_vs_full")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    add_config_arguments(parser, flag="--config", default="configs/synthetic/points_released.yaml",
+                         help="the config of every run (its DATASETS.TRAIN and "
+                              "MODEL.AGMM.ENABLED are set per setting)")
     args = parser.parse_args(argv)
     out = Path(args.output)
     start = time.perf_counter()
@@ -75,8 +82,8 @@ def main(argv=None):
                 for seed in args.seeds]
     runs = []
     for name, dataset, agmm, seed in settings:
-        overrides = ["DATASETS.TRAIN", f"('{dataset}',)", "MODEL.AGMM.ENABLED", str(agmm),
-                     "SEED", str(seed)]
+        overrides = overrides_of(args) + ["DATASETS.TRAIN", f"('{dataset}',)",
+                                          "MODEL.AGMM.ENABLED", str(agmm), "SEED", str(seed)]
         if args.max_iter:
             overrides += ["SOLVER.MAX_ITER", str(args.max_iter)]
         runs.append((f"{dataset}_{'agmm' if agmm else 'ce'}_seed{seed}", f"{name}, seed {seed}",

@@ -16,14 +16,13 @@ CRF pairwise term), ``_robust_pairwise``, ``_baseline_balanced`` (class-balanced
 ``_balanced`` (the preset with class-balanced partial CE and GMM terms), and
 ``idd_lite_full.yaml`` dense. Without ``--methods`` the table trains the rows of DEFAULT_METHODS
 (45 runs); ``--methods`` adds the others (``robust``, ``baseline_balanced``, ``dense``).
-Runs are resumable and go two at a time, single-threaded (agmm_d2.benchmarking.runs).
+Runs are resumable and go two at a time, single-threaded (agmm_benchmarks.runs).
 
 Prints a Markdown table (mean ± std over seeds, per seed, the paired difference to partial CE
 with the number of seeds where it is better, and the lowest per-class IoU of any run), the IoU
 of each class (mean over seeds, and how many runs left it at 0) and the run time, and writes
 them with the raw numbers to ``--output``.
 """
-import argparse
 import json
 import os
 import statistics
@@ -32,8 +31,9 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from agmm_d2.benchmarking.runs import run_all, time_summary
-from agmm_d2.benchmarking.tables import mean_pm_std, paired_cell, per_seed
+from agmm_benchmarks.runs import run_all, time_summary
+from agmm_benchmarks.tables import mean_pm_std, paired_cell, per_seed
+from agmm_d2.cli.options import add_output_argument, tool_parser
 from agmm_d2.data import datasets_root
 from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, IDD_LITE_DIRNAME, SPARSE_KINDS
 from agmm_d2.data.sparse_labels import make_clicks, make_scribbles
@@ -194,7 +194,7 @@ def plot_curve(results, dense: List[float], path: Path) -> None:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser(__doc__)
     parser.add_argument("--root", type=Path, default=Path(datasets_root()) / IDD_LITE_DIRNAME)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-iter", type=int, default=None, help="override SOLVER.MAX_ITER")
@@ -202,8 +202,8 @@ def main(argv=None):
                         help="the label-budget curve instead of the table")
     parser.add_argument("--figure", type=Path, default=REPO / "docs" / "idd_lite_label_budget.png",
                         help="where --curve draws its PNG")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="runs and results (default output/real_photos or .../curve)")
+    add_output_argument(parser, "runs and results (default output/real_photos or .../curve)",
+                        required=False, type=Path)
     parser.add_argument("--methods", nargs="+", choices=list(METHOD_KEYS), default=None,
                         help="these rows (default: " + " ".join(DEFAULT_METHODS) + ")")
     parser.add_argument("--labels", nargs="+", choices=[k for k, _ in LABEL_TYPES.values()],

@@ -1,6 +1,6 @@
 """A plain vectorisation of the AGMM terms (docs/method.md) with autograd and no custom backward.
 
-The baseline that ``agmm_d2.benchmarking.loss_speed`` times ``agmm_loss`` against, and a second
+The baseline that ``agmm_benchmarks.bench_agmm_loss`` times ``agmm_loss`` against, and a second
 reference that the tests compare ``agmm_loss``'s values and gradients with.
 """
 import torch

@@ -13,19 +13,19 @@ only adds its config overrides. "robust preset" trains with the label type's
 ``configs/synthetic_*_robust.yaml`` instead, its warm-up scaled with the schedule (the preset's
 WARMUP_ITERS and RAMP_ITERS are fractions of its own SOLVER.MAX_ITER). Runs are ordered seed
 by seed, so a partial table already covers every variant. Resumable (see
-agmm_d2/benchmarking/runs.py).
+benchmarks/agmm_benchmarks/runs.py).
 
 Prints a Markdown table of mean ± standard deviation over seeds, with each variant's paired
 difference to partial CE, and writes it with the raw numbers to ``--output``.
 """
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-from agmm_d2.benchmarking.runs import run_all, time_summary
-from agmm_d2.benchmarking.tables import mean_pm_std, paired_cell
+from agmm_benchmarks.runs import run_all, time_summary
+from agmm_benchmarks.tables import mean_pm_std, paired_cell
+from agmm_d2.cli.options import add_output_argument, tool_parser
 from agmm_d2.utils.atomic import atomic_write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ def summarize(results: dict, labels, names, seeds) -> str:
 
 
 def plan_runs(labels, names, seeds, max_iter):
-    """The runs (see agmm_d2.benchmarking.runs.Run), seed by seed, and the (label, variant) of
+    """The runs (see agmm_benchmarks.runs.Run), seed by seed, and the (label, variant) of
     each."""
     table = variants(max_iter)
     runs, keys = [], []
@@ -118,14 +118,14 @@ def plan_runs(labels, names, seeds, max_iter):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser(__doc__)
     all_variants = list(variants(1))
     parser.add_argument("--labels", nargs="+", choices=list(LABELS), default=list(LABELS))
     parser.add_argument("--variants", nargs="+", choices=all_variants, default=all_variants,
                         help="'partial CE' is always added: every row is compared with it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-iter", type=int, default=300, help="SOLVER.MAX_ITER of every run")
-    parser.add_argument("--output", default="output/ablate_agmm")
+    add_output_argument(parser, "runs and results", default="output/ablate_agmm")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     args = parser.parse_args(argv)

@@ -1,9 +1,16 @@
-"""How much the demo's mIoU moves with the seed and the thread count, and how long it takes.
+"""How much the demo's mIoU moves with the seed and the thread count, and how long a run takes.
 
-Each run is ``tools/train_net.py`` with the demo config (``SEED`` and ``OMP_NUM_THREADS`` set per
-run) in its own folder under the output; the table lists every run's mIoU and wall time, then
-the minimum, maximum, spread (max - min) and median of the mIoU. What ``benchmarks/demo_spread.py``
-prints and docs/demo.md quotes.
+    python benchmarks/demo_spread.py                   # seeds 0 1 2 x threads 1 2, one by one
+    python benchmarks/demo_spread.py --seeds 0 1 --threads 1 --output output/spread_quick
+    python benchmarks/demo_spread.py --jobs 2          # two runs at once (slower each)
+    python benchmarks/demo_spread.py --threads 1 -- SOLVER.MAX_ITER 400 SOLVER.BASE_LR 0.001
+
+Trains configs/synthetic/demo.yaml (what `make demo` runs) once per seed and thread count, then
+prints every run's mIoU and wall time and the minimum, maximum, spread and median of the mIoU
+(also written to OUTPUT/spread.md). KEY VALUE pairs override the config of every run; after
+--seeds or --threads, put them behind "--" (those options take several numbers). Each run is
+``tools/train_net.py`` (``SEED`` and ``OMP_NUM_THREADS`` set per run) in its own folder under
+the output. docs/demo.md quotes what it prints.
 """
 import itertools
 import json
@@ -15,15 +22,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from agmm_d2.cli.options import (
+    add_config_arguments,
+    add_output_argument,
+    exit_status_of,
+    overrides_of,
+    tool_parser,
+)
 from agmm_d2.utils.atomic import atomic_write
 from agmm_d2.utils.errors import InputError
 
 from .runs import train_in_subprocess
 
-__all__ = ["DemoRun", "measure_demo_spread", "spread_table"]
+__all__ = ["DemoRun", "main", "measure_demo_spread", "spread_table"]
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = "configs/synthetic_demo.yaml"
+DEMO_CONFIG = "configs/synthetic/demo.yaml"
 
 
 @dataclass(frozen=True)
@@ -114,3 +128,28 @@ def measure_demo_spread(seeds: Sequence[int], threads: Sequence[int], output, *,
     with atomic_write(output / "spread.md") as tmp:
         tmp.write_text(spread_table(runs) + "\n")
     return runs
+
+
+def argument_parser():
+    parser = tool_parser(__doc__)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="OMP_NUM_THREADS values, each run with every seed")
+    parser.add_argument("--jobs", type=int, choices=[1, 2], default=1,
+                        help="runs at once (default 1: each run's time is its own)")
+    add_output_argument(parser, "folder of the runs; must not hold them already",
+                        default="output/demo_spread")
+    add_config_arguments(parser, default=DEMO_CONFIG, help="config file (default: the demo)")
+    return parser
+
+
+def run(args) -> int:
+    runs = measure_demo_spread(args.seeds, args.threads, args.output, config=args.config_file,
+                               overrides=overrides_of(args), jobs=args.jobs)
+    print("\n" + spread_table(runs))
+    return 0
+
+
+def main(argv=None) -> int:
+    return exit_status_of("demo_spread.py", run, argument_parser().parse_args(argv),
+                          (InputError,))

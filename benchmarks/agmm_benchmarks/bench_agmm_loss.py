@@ -16,7 +16,6 @@ custom backward): prototypes by sampling the low-res features at the annotated p
 batched ``torch.cdist`` over all K classes, and the full-resolution terms as whole-batch tensor
 expressions. ``agmm`` is ``agmm_d2.modeling.agmm_loss.agmm_loss``.
 """
-import argparse
 import json
 import os
 import platform
@@ -25,10 +24,15 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
-from agmm_d2.benchmarking.vectorised_agmm_loss import vectorised_agmm_loss
+from agmm_benchmarks.vectorised_agmm_loss import vectorised_agmm_loss
+from agmm_d2.cli.options import add_worker_argument, tool_parser
+
+# The script of this benchmark: each measurement is a fresh process of it (--worker).
+SCRIPT = Path(__file__).resolve().parents[1] / "bench_agmm_loss.py"
 
 IGNORE = 255
 
@@ -112,18 +116,18 @@ def worker(shape, impl, repeats, threads):
     }))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv=None) -> int:
+    parser = tool_parser(__doc__)
     parser.add_argument("--shapes", default="voc,cityscapes,voc_all_classes")
     parser.add_argument("--impls", default=",".join(IMPLS))
     parser.add_argument("--repeats", type=int, default=5, help="timed steps after one warm-up")
     parser.add_argument("--threads", default=str(torch.get_num_threads()),
                         help="torch threads; a comma-separated list runs each setting")
-    parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "IMPL"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    add_worker_argument(parser, "SHAPE", "IMPL")
+    args = parser.parse_args(argv)
     if args.worker:
         worker(*args.worker, args.repeats, int(args.threads))
-        return
+        return 0
 
     shapes, impls = args.shapes.split(","), args.impls.split(",")
     threads = [int(t) for t in args.threads.split(",")]
@@ -138,8 +142,7 @@ def main():
             for impl in impls:
                 cmd = [
                     sys.executable,
-                    "-m",
-                    "agmm_d2.benchmarking.loss_speed",
+                    str(SCRIPT),
                     "--worker",
                     shape,
                     impl,
@@ -172,7 +175,3 @@ def main():
             print(f"{shape}: largest relative difference of the losses between implementations: "
                   f"{worst:.1e}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-
-
-if __name__ == "__main__":
-    main()

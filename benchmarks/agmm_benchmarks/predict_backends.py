@@ -1,6 +1,18 @@
-"""Images per second of the three prediction backends on the CPU: PyTorch (the detectron2
-model's inference), TorchScript and ONNX Runtime (the exported files, run by
-``agmm_d2.predict.exported``), one image at a time, all in this process."""
+"""Throughput of predict.py's backends on the CPU, one thread: torch, torchscript, onnxruntime.
+
+    python benchmarks/predict_backends.py --config-file configs/synthetic/demo.yaml
+    python benchmarks/predict_backends.py --size 256 256 --runs 7 \\
+        --config-file configs/synthetic/demo.yaml \\
+        MODEL.WEIGHTS output/synthetic/demo/model_final.pth
+
+Exports the model of the config (MODEL.WEIGHTS, or its initial weights when empty: speed does
+not depend on their values) to TorchScript and ONNX in a temporary folder, then predicts
+--images random images of --size with each backend (PyTorch: the detectron2 model's inference;
+TorchScript and ONNX Runtime: the exported files, run by ``agmm_d2.predict.exported``), one
+image at a time, in --runs runs interleaved across backends (images to class ids, file reading
+and writing excluded), all in this process. Prints the median images per second and the ratio
+to torch, all from this one invocation.
+"""
 import statistics
 import tempfile
 import time
@@ -12,11 +24,13 @@ import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
 
-from ..engine.checkpoint import load_weights
-from ..export import export_model
-from ..predict.exported import ExportedSegmenter
+from agmm_d2.cli.options import add_config_arguments, tool_parser
+from agmm_d2.engine import build_config
+from agmm_d2.engine.checkpoint import load_weights
+from agmm_d2.export import export_model
+from agmm_d2.predict.exported import ExportedSegmenter
 
-__all__ = ["backend_predictors", "format_table", "images_per_second", "measure"]
+__all__ = ["backend_predictors", "format_table", "images_per_second", "main", "measure"]
 
 
 def _random_images(count: int, height: int, width: int) -> List[np.ndarray]:
@@ -83,3 +97,16 @@ def format_table(rates: Dict[str, List[float]], height: int, width: int) -> str:
         median = statistics.median(values)
         lines.append(f"| {name} | {median:.2f} | {median / base:.2f}x |")
     return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = tool_parser(__doc__)
+    parser.add_argument("--size", type=int, nargs=2, default=(128, 128), metavar=("H", "W"))
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=5)
+    add_config_arguments(parser)
+    args = parser.parse_args(argv)
+    cfg = build_config(args.config_file, args.opts)
+    rates = measure(cfg, *args.size, args.images, args.runs)
+    print(format_table(rates, *args.size))
+    return 0
