@@ -45,7 +45,7 @@ test: $(SYNTHETIC) lint
 # two threads on a CPU that other work shares, the threads wait on each other (a step 5x slower).
 demo: export OMP_NUM_THREADS ?= 1
 demo: $(SYNTHETIC)
-	$(PY) tools/train_net.py --config-file configs/synthetic_demo.yaml --overwrite OUTPUT_DIR output/synthetic_demo
+	$(PY) tools/train_net.py --config-file configs/synthetic/demo.yaml --overwrite
 
 clean-venv:
 	rm -rf $(VENV)

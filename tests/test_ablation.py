@@ -37,7 +37,7 @@ def test_every_variant_shares_the_schedule_and_seed_and_changes_one_thing(ablate
 
 def test_robust_preset_warmup_is_scaled_with_the_schedule(ablate):
     # The presets warm up for 30 % and ramp over 20 % of their own 1000 iterations.
-    assert _opts(ablate.robust_overrides("configs/synthetic_20clicks_robust.yaml", 300)) == {
+    assert _opts(ablate.robust_overrides("configs/synthetic/20clicks_robust.yaml", 300)) == {
         "MODEL.AGMM.WARMUP_ITERS": "90", "MODEL.AGMM.RAMP_ITERS": "60"}
 
 

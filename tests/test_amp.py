@@ -152,7 +152,7 @@ def test_cpu_amp_demo_training_runs_and_its_loss_falls(tiny_synthetic, tmp_path,
     """50 iterations of the demo (tiny) with SOLVER.AMP.ENABLED on the CPU: bfloat16 steps with
     all AGMM terms, finite losses, and the loss of the last iterations below the first ones'."""
     monkeypatch.setenv("DETECTRON2_DATASETS", str(tiny_synthetic))
-    cfg = build_config("configs/synthetic_demo.yaml", {
+    cfg = build_config("configs/synthetic/demo.yaml", {
         **TINY, "SOLVER.AMP.ENABLED": True, "SOLVER.MAX_ITER": 50, "DATASETS.TEST": (),
         "SOLVER.CHECKPOINT_PERIOD": 1000, "OUTPUT_DIR": str(tmp_path)})
     train(cfg, progress=False, check_data=False)

@@ -131,7 +131,7 @@ def test_mapper_feeds_detectron2_train_loader(tiny_synthetic):
     try:
         cfg = get_cfg()
         add_agmm_config(cfg)
-        cfg.DATASETS.TRAIN = ("synthetic_point_train",)
+        cfg.DATASETS.TRAIN = ("synthetic_train_points",)
         cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES = len(CLASSES)
         cfg.INPUT.CROP.ENABLED, cfg.INPUT.CROP.TYPE, cfg.INPUT.CROP.SIZE = (
             True,

@@ -102,31 +102,31 @@ def test_import_registers_builtin_names_without_disk():
     import agmm_d2  # noqa: F401
 
     names = set(DatasetCatalog.list())
-    for name in ["voc_2012_train_point", "voc_2012_train_scribble", "voc_2012_train_full",
-                 "voc_2012_val", "cityscapes_train_20clicks", "cityscapes_train_50clicks",
+    for name in ["voc_2012_train_points", "voc_2012_train_scribbles", "voc_2012_train_dense",
+                 "voc_2012_val_dense", "cityscapes_train_20clicks", "cityscapes_train_50clicks",
                  "cityscapes_train_100clicks", "cityscapes_val"]:
         assert name in names, name
-    assert MetadataCatalog.get("voc_2012_val").evaluator_type == "sem_seg"
+    assert MetadataCatalog.get("voc_2012_val_dense").evaluator_type == "sem_seg"
 
 
 def test_voc_builtins(builtins_at):
     from agmm_d2.data import VOC_CLASSES
 
-    point = DatasetCatalog.get("voc_2012_train_point")
+    point = DatasetCatalog.get("voc_2012_train_points")
     assert [d["image_id"] for d in point] == VOC_IDS
     d = point[0]
     assert (
         Path(d["sparse_seg_file_name"]) == builtins_at / "VOC2012" / "point" / f"{VOC_IDS[0]}.png"
     )
     assert (d["height"], d["width"]) == (40, 50) and d["sparse_unlabeled_value"] == 255
-    assert "scribble" in DatasetCatalog.get("voc_2012_train_scribble")[1]["sparse_seg_file_name"]
-    full = DatasetCatalog.get("voc_2012_train_full")[2]
+    assert "scribble" in DatasetCatalog.get("voc_2012_train_scribbles")[1]["sparse_seg_file_name"]
+    full = DatasetCatalog.get("voc_2012_train_dense")[2]
     assert full["sparse_seg_file_name"] == full["sem_seg_file_name"]
     assert "SegmentationClassAug" in full["sem_seg_file_name"]
-    val = DatasetCatalog.get("voc_2012_val")
+    val = DatasetCatalog.get("voc_2012_val_dense")
     assert len(val) == 1 and "SegmentationClass/" in val[0]["sem_seg_file_name"]
     assert "sparse_seg_file_name" not in val[0]
-    meta = MetadataCatalog.get("voc_2012_train_point")
+    meta = MetadataCatalog.get("voc_2012_train_points")
     assert meta.stuff_classes == VOC_CLASSES and len(VOC_CLASSES) == 21
     assert meta.stuff_colors[1] == [128, 0, 0] and meta.stuff_colors[15] == [192, 128, 128]
     assert meta.ignore_label == 255 and meta.unlabeled_value == 255
@@ -138,19 +138,19 @@ def _dense_classes(path):
 
 def test_voc_training_sets_carry_image_classes_from_the_dense_labels(builtins_at):
     voc = builtins_at / "VOC2012"
-    for kind in ("point", "scribble", "full"):
+    for kind in ("points", "scribbles", "dense"):
         dicts = DatasetCatalog.get(f"voc_2012_train_{kind}")
         assert [d["image_classes"] for d in dicts] == [
             _dense_classes(voc / "SegmentationClassAug" / f"{key}.png") for key in VOC_IDS], kind
         assert dicts[0]["image_classes"] != XML_CLASSES[VOC_IDS[0]]  # dense, not the XML
-    assert "image_classes" not in DatasetCatalog.get("voc_2012_val")[0]
+    assert "image_classes" not in DatasetCatalog.get("voc_2012_val_dense")[0]
     cache = voc / "SegmentationClassAug" / "image_classes.json"  # as voc_train_aug.py writes it
     try:
         cache.write_text(json.dumps({key: [0, i + 1] for i, key in enumerate(VOC_IDS)}))
-        assert DatasetCatalog.get("voc_2012_train_point")[2]["image_classes"] == [0, 3]
+        assert DatasetCatalog.get("voc_2012_train_points")[2]["image_classes"] == [0, 3]
         cache.write_text(json.dumps({VOC_IDS[0]: [0]}))  # a stale cache is an error, not a mix
         with pytest.raises(DatasetLayoutError, match="image_classes.json.*lack 2 of 3 images"):
-            DatasetCatalog.get("voc_2012_train_scribble")
+            DatasetCatalog.get("voc_2012_train_scribbles")
     finally:
         cache.unlink()
 
@@ -298,7 +298,7 @@ def test_mapper_reads_voc_palette_labels(builtins_at):
     cfg = get_cfg()
     add_agmm_config(cfg)
     cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES = 21
-    d = DatasetCatalog.get("voc_2012_train_full")[0]
+    d = DatasetCatalog.get("voc_2012_train_dense")[0]
     out = SparseSemSegDatasetMapper(cfg, False)(d)
     dense = np.asarray(Image.open(d["sem_seg_file_name"]))  # palette indices = class ids
     assert np.array_equal(out["sparse_seg"].numpy(), dense)
@@ -309,7 +309,7 @@ def test_check_reports_clean_and_broken_datasets(builtins_at):
     from agmm_d2.cli.check_dataset import main
     from agmm_d2.data.checks import check_dataset
 
-    report = check_dataset("voc_2012_train_point")
+    report = check_dataset("voc_2012_train_points")
     assert report["problems"] == {} and report["images"] == 3
     assert report["images_with_image_classes"] == 3
     assert 0 < report["sparse_annotated_share"] < 0.01
@@ -321,10 +321,10 @@ def test_check_reports_clean_and_broken_datasets(builtins_at):
         label = np.full((10, 10), 255, np.uint8)
         label[0, 0] = 40
         _png(broken, label)
-        report = check_dataset("voc_2012_train_point")
+        report = check_dataset("voc_2012_train_points")
         assert report["problems"] == {"size_mismatch": 1, "bad_values": 1}
         assert str(broken) in report["examples"]["bad_values"][0]
         broken.unlink()
-        assert check_dataset("voc_2012_train_point")["error"].count(VOC_IDS[1]) == 1
+        assert check_dataset("voc_2012_train_points")["error"].count(VOC_IDS[1]) == 1
     finally:
         broken.write_bytes(saved)

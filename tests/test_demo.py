@@ -24,7 +24,7 @@ def test_demo_config_is_agmm_from_points_evaluated_on_the_1000_test_images():
     more: the 16 models of 800 iterations spread over 3.5 mIoU on synthetic_val (docs/demo.md)."""
     cfg = build_config(str(REPO / DEMO_CONFIG))
     assert cfg.MODEL.AGMM.ENABLED
-    assert cfg.DATASETS.TRAIN == ("synthetic_point_train",)
+    assert cfg.DATASETS.TRAIN == ("synthetic_train_points",)
     assert cfg.DATASETS.TEST == ("synthetic_test",)
     assert cfg.MODEL.DEVICE == "cpu" and cfg.MODEL.WEIGHTS == ""
 

@@ -18,7 +18,7 @@ from agmm_d2.modeling import AGMMLoss
 from agmm_d2.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "configs" / "synthetic_20clicks.yaml"
+DEMO = REPO / "configs" / "synthetic/20clicks_released.yaml"
 # The demo architecture, narrower, on 64-px images: seconds per run (as in test_train_net.py).
 TINY = {"SOLVER.IMS_PER_BATCH": 4, "INPUT.CROP.SIZE": (64, 64), "DATALOADER.NUM_WORKERS": 0,
         "MODEL.RESNETS.WIDTH_PER_GROUP": 4, "MODEL.RESNETS.RES2_OUT_CHANNELS": 16,

@@ -23,7 +23,7 @@ from agmm_d2.predict.files import read_image
 from agmm_d2.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = "configs/synthetic_demo.yaml"
+DEMO = "configs/synthetic/demo.yaml"
 TINY = {"MODEL.RESNETS.WIDTH_PER_GROUP": 4, "MODEL.RESNETS.RES2_OUT_CHANNELS": 16,
         "MODEL.RESNETS.STEM_OUT_CHANNELS": 8}
 # (height, width) of the 5 test images: odd, non-square, not multiples of the divisibility.

@@ -29,7 +29,7 @@ from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES, generate
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = str(REPO / "configs" / "synthetic_point.yaml")
+DEMO = str(REPO / "configs" / "synthetic/points_released.yaml")
 # The demo architecture, narrower, on 64-px images: seconds per run (as in test_train_net.py).
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",

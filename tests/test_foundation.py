@@ -17,7 +17,7 @@ def test_import_package_and_deeplab_project():
     cfg = get_cfg()
     agmm_d2.add_agmm_config(cfg)
     assert cfg.MODEL.AGMM.ENABLED is True
-    assert "synthetic_point_train" in DatasetCatalog.list()
+    assert "synthetic_train_points" in DatasetCatalog.list()
     assert "synthetic_val" in DatasetCatalog.list()
 
 
@@ -94,7 +94,7 @@ def test_registered_synthetic_dicts(tiny_synthetic):
 
     register_synthetic(tiny_synthetic)
     try:
-        dicts = DatasetCatalog.get("synthetic_scribble_train")
+        dicts = DatasetCatalog.get("synthetic_train_scribbles")
         assert len(dicts) == 12
         d = dicts[0]
         assert d["height"] == d["width"] == 64

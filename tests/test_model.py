@@ -17,7 +17,7 @@ from agmm_d2.modeling import AGMMSemanticSegmentor
 from agmm_d2.modeling.test_time import SemSegInference, sliding_window, window_starts
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-LEAF_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("Base-"))
+LEAF_CONFIGS = sorted(p for p in CONFIGS.glob("*/*.yaml") if not p.name.startswith("Base-"))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -29,7 +29,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def make_cfg(config_file=CONFIGS / "synthetic_point.yaml", *opts):
+def make_cfg(config_file=CONFIGS / "synthetic/points_released.yaml", *opts):
     cfg = get_cfg()
     add_agmm_config(cfg)
     cfg.merge_from_file(str(config_file))
@@ -41,7 +41,7 @@ def make_cfg(config_file=CONFIGS / "synthetic_point.yaml", *opts):
 def tiny_model(*opts):
     """The points config's architecture, narrower still, in eval mode with fixed weights."""
     torch.manual_seed(0)
-    cfg = make_cfg(CONFIGS / "synthetic_point.yaml", "MODEL.RESNETS.WIDTH_PER_GROUP", 4,
+    cfg = make_cfg(CONFIGS / "synthetic/points_released.yaml", "MODEL.RESNETS.WIDTH_PER_GROUP", 4,
                    "MODEL.RESNETS.RES2_OUT_CHANNELS", 16, "MODEL.RESNETS.STEM_OUT_CHANNELS", 8,
                    *opts)
     return build_model(cfg).eval()
@@ -50,9 +50,10 @@ def tiny_model(*opts):
 @pytest.mark.slow
 def test_every_config_builds_a_model_that_predicts():
     """Each leaf config merges (with its bases), builds on the CPU and predicts a small image."""
-    assert {"voc_point.yaml", "voc_scribble.yaml", "cityscapes_20clicks.yaml",
-            "cityscapes_50clicks.yaml", "cityscapes_100clicks.yaml",
-            "synthetic_demo.yaml"} <= {p.name for p in LEAF_CONFIGS}
+    assert {"voc/points_released.yaml", "voc/scribbles_released.yaml",
+            "cityscapes/20clicks_released.yaml", "cityscapes/50clicks_released.yaml",
+            "cityscapes/100clicks_released.yaml", "synthetic/demo.yaml"} <= {
+        p.relative_to(CONFIGS).as_posix() for p in LEAF_CONFIGS}
     image = torch.randint(0, 256, (3, 32, 40), dtype=torch.uint8)
     for path in LEAF_CONFIGS:
         cfg = make_cfg(path, "INPUT.CROP.SIZE", "(24, 24)")  # small sliding windows too
@@ -78,8 +79,8 @@ def test_head_returns_decoder_features_and_full_resolution_logits():
 
 
 def _fixed_batch(root, n=4, size=64):
-    cfg = make_cfg(CONFIGS / "synthetic_point.yaml", "INPUT.CROP.SIZE", f"({size}, {size})",
-                   "INPUT.LONG_SIDE_SCALE_RANGE", "(1.0, 1.0)")
+    cfg = make_cfg(CONFIGS / "synthetic/points_released.yaml", "INPUT.CROP.SIZE",
+                   f"({size}, {size})", "INPUT.LONG_SIDE_SCALE_RANGE", "(1.0, 1.0)")
     base = Path(root) / "agmm_synthetic"
     dicts = load_sparse_sem_seg(base / "images" / "train", base / "point" / "train",
                                 image_ext=".png")[:n]
@@ -176,10 +177,10 @@ def test_sliding_window_covering_the_image_equals_plain_inference():
 
 
 def test_test_time_options_come_from_the_config():
-    cfg = make_cfg(CONFIGS / "voc_point.yaml")
+    cfg = make_cfg(CONFIGS / "voc/points_released.yaml")
     voc = SemSegInference(cfg)
     assert voc.scales == (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0) and voc.flip and voc.window is None
-    city = SemSegInference(make_cfg(CONFIGS / "cityscapes_50clicks.yaml"))
+    city = SemSegInference(make_cfg(CONFIGS / "cityscapes/50clicks_released.yaml"))
     assert city.scales == (1.0,) and not city.flip
     assert city.window == (721, 721) and city.overlap == pytest.approx(2 / 3)
     demo = SemSegInference(make_cfg())
@@ -221,9 +222,9 @@ def test_test_time_inference_rejects_bad_options():
 def test_default_predictor_works_unchanged(tmp_path):
     """detectron2's DefaultPredictor loads a checkpoint and returns (K, H, W) at the input size."""
     opts = ["MODEL.RESNETS.WIDTH_PER_GROUP", 4, "MODEL.RESNETS.RES2_OUT_CHANNELS", 16]
-    DetectionCheckpointer(build_model(make_cfg(CONFIGS / "synthetic_point.yaml", *opts)),
+    DetectionCheckpointer(build_model(make_cfg(CONFIGS / "synthetic/points_released.yaml", *opts)),
                           save_dir=str(tmp_path)).save("model")
-    cfg = make_cfg(CONFIGS / "synthetic_point.yaml", *opts,
+    cfg = make_cfg(CONFIGS / "synthetic/points_released.yaml", *opts,
                    "MODEL.WEIGHTS", str(tmp_path / "model.pth"))
     image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)  # BGR
     sem_seg = DefaultPredictor(cfg)(image)["sem_seg"]

@@ -52,10 +52,10 @@ def test_idd_lite_is_registered_by_the_generic_pairing(idd_tree, real_photos):
         assert train[0]["image_classes"] == sorted(set(np.unique(dense).tolist()) - {255})
         clicks = np.asarray(Image.open(train[0]["sparse_seg_file_name"]))
         assert (clicks != 255).sum() == 20 and np.all(clicks[clicks != 255] == dense[clicks != 255])
-        assert DatasetCatalog.get("idd_lite_train_full")[2]["image_classes"]
+        assert DatasetCatalog.get("idd_lite_train_dense")[2]["image_classes"]
         assert MetadataCatalog.get("idd_lite_val").stuff_classes == IDD_LITE_CLASSES
     finally:
-        for name in ["idd_lite_val", "idd_lite_train_full"] + [f"idd_lite_train_{k}"
+        for name in ["idd_lite_val", "idd_lite_train_dense"] + [f"idd_lite_train_{k}"
                                                                  for k in SPARSE_KINDS]:
             DatasetCatalog.remove(name)
             MetadataCatalog.remove(name)
@@ -85,7 +85,7 @@ def test_plan_runs_every_configuration_seed_by_seed(real_photos):
 
 def test_plan_selects_rows_and_label_types_with_the_full_tables_names(real_photos):
     full = real_photos.plan([0], None, curve=False)
-    rows = [real_photos.METHOD_KEYS[k] for k in ("baseline", "balanced")]
+    rows = [real_photos.METHOD_KEYS[k] for k in ("baseline", "robust_balanced")]
     part = real_photos.plan([0], None, curve=False, methods=rows, labels=["points"])
     assert part[1] == [("partial CE", "points"), ("AGMM preset, class-balanced", "points")]
     # The same run names as the full table's: a later full run keeps these runs.

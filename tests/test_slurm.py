@@ -22,7 +22,7 @@ from agmm_d2.engine.slurm import master_port
 pytest.importorskip("submitit", reason="submitit is not installed (the [slurm] extra)")
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = "configs/synthetic_demo.yaml"
+DEMO = "configs/synthetic/demo.yaml"
 TINY = ["SOLVER.IMS_PER_BATCH", 2, "INPUT.CROP.SIZE", "(48, 48)", "DATALOADER.NUM_WORKERS", 0,
         "MODEL.RESNETS.WIDTH_PER_GROUP", 4, "MODEL.RESNETS.RES2_OUT_CHANNELS", 16,
         "MODEL.RESNETS.STEM_OUT_CHANNELS", 8, "DATASETS.TEST", "()"]

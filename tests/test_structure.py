@@ -15,7 +15,7 @@ from agmm_d2.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "agmm_d2" / "engine"
-DEMO = REPO / "configs" / "synthetic_point.yaml"
+DEMO = REPO / "configs" / "synthetic/points_released.yaml"
 
 
 def _option_table(path):

@@ -17,7 +17,7 @@ from agmm_d2.data.synthetic import CLASSES
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = "configs/synthetic_point.yaml"
+DEMO = "configs/synthetic/points_released.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset (as in test_train_net.py).
 TINY = ["INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
@@ -85,7 +85,7 @@ def test_predict_with_missing_weights_stops_with_a_clear_message(tiny_synthetic,
 def test_visualize_writes_one_panel_per_image(trained, tiny_synthetic, tmp_path):
     out = tmp_path / "vis"
     result = run_tool("visualize.py", tiny_synthetic, "--config-file", DEMO, "--dataset",
-                      "synthetic_point_train", "--num", 2, "--classes", "background",
+                      "synthetic_train_points", "--num", 2, "--classes", "background",
                       "--output", out, *TINY, "MODEL.WEIGHTS", trained / "model_final.pth")
     assert result.returncode == 0, result.stderr[-4000:]
     panels = sorted(out.glob("*.png"))

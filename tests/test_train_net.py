@@ -17,7 +17,7 @@ from agmm_d2.engine import Trainer, adapt_to_machine, build_config
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_NET = REPO / "tools" / "train_net.py"
-DEMO = "configs/synthetic_point.yaml"
+DEMO = "configs/synthetic/points_released.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset: seconds per run.
 TINY = ["SOLVER.IMS_PER_BATCH", "4", "INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",
         "MODEL.RESNETS.WIDTH_PER_GROUP", "4", "MODEL.RESNETS.RES2_OUT_CHANNELS", "16",
@@ -126,8 +126,8 @@ def tiny_datasets(tiny_synthetic, tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["DATASETS.TRAIN", "('synthetic_pont_train',)"],
-     "dataset 'synthetic_pont_train' is not registered; did you mean synthetic_point_train"),
+    (["DATASETS.TRAIN", "('synthetic_train_pionts',)"],
+     "dataset 'synthetic_train_pionts' is not registered; did you mean synthetic_train_points"),
     (["MODEL.WEIGHTS", "no/such/weights.pth"], "MODEL.WEIGHTS 'no/such/weights.pth': no such file"),
     (["MODEL.SEM_SEG_HEAD.NUM_CLASSES", "21"],
      "NUM_CLASSES is 21 but dataset 'tn_tiny_train' has 6 classes"),
@@ -155,11 +155,11 @@ def test_bad_input_with_two_processes_fails_before_spawning(tiny_synthetic):
                  "MODEL.SEM_SEG_HEAD.NUM_CLASSES", 7, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == ("train_net.py: error: MODEL.SEM_SEG_HEAD.NUM_CLASSES is 7 "
-                                     "but dataset 'synthetic_point_train' has 6 classes")
+                                     "but dataset 'synthetic_train_points' has 6 classes")
 
 
 def test_optimizer_gives_the_head_its_lr_multiplier_and_a_poly_schedule():
-    cfg, _ = adapt_to_machine(build_config(REPO / "configs" / "voc_point.yaml",
+    cfg, _ = adapt_to_machine(build_config(REPO / "configs" / "voc/points_released.yaml",
                                            ["MODEL.DEVICE", "cpu"]))
     model = build_model(cfg)
     optimizer = Trainer.build_optimizer(cfg, model)

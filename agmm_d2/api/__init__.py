@@ -1,7 +1,7 @@
 """The Python API: training, evaluation, prediction and panels, each a call of a few words.
 
     from agmm_d2.api import build_config, draw_panels, evaluate, predict_folder, train
-    cfg = build_config("configs/synthetic_20clicks.yaml",
+    cfg = build_config("configs/synthetic/20clicks_released.yaml",
                        {"DATASETS.TRAIN": ("my_train",), "DATASETS.TEST": ("my_val",)})
     results = train(cfg)                     # one process here; num_processes=2 for two
     print(results["sem_seg"]["mIoU"])

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
-from agmm_d2.cli.options import PREP_ERRORS, exit_status_of, tool_parser
+from agmm_d2.cli.options import PREP_ERRORS, exit_status_of, tool_parser, upgraded_dataset
 from agmm_d2.data.checks.report import check_dataset
 from agmm_d2.data.datasets import register_all, register_sparse_sem_seg
 from agmm_d2.utils.errors import InputError
@@ -71,7 +71,10 @@ def run(args) -> int:
     if args.datasets_root is not None:
         register_all(str(args.datasets_root))
     is_folder = Path(args.dataset).is_dir()
-    name = register_folder(args) if is_folder else args.dataset
+    if is_folder:
+        name = register_folder(args)
+    else:
+        name = upgraded_dataset("check_dataset.py", args.dataset)
     try:
         report = check_dataset(name, args.limit)
     finally:

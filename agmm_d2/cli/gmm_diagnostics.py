@@ -18,7 +18,12 @@ The same from Python: ``agmm_d2.inspection.gmm_diagnostics.diagnose``.
 import json
 import sys
 
-from agmm_d2.cli.options import add_config_arguments, exit_status_of, tool_parser
+from agmm_d2.cli.options import (
+    add_config_arguments,
+    exit_status_of,
+    tool_parser,
+    upgraded_dataset,
+)
 from agmm_d2.data import DatasetLayoutError
 from agmm_d2.engine import build_config
 from agmm_d2.inspection.gmm_diagnostics import diagnose, markdown
@@ -38,7 +43,8 @@ def argument_parser():
 
 def run(args) -> int:
     cfg = build_config(args.config_file, args.opts)
-    report = diagnose(cfg, args.weights, args.dataset, args.images)
+    dataset = upgraded_dataset("gmm_diagnostics.py", args.dataset)
+    report = diagnose(cfg, args.weights, dataset, args.images)
     if args.markdown:
         print(markdown(report, list(report[0]["per_class"])))
     else:

@@ -5,11 +5,12 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional, Tuple, Type
 
+from ..config_renames import upgrade_dataset_name
 from ..utils.atomic import terminate_cleanly
 
 __all__ = ["PREP_ERRORS", "add_config_arguments", "add_output_argument", "add_overwrite_argument",
            "add_register_argument", "add_worker_argument", "exit_status_of", "overrides_of",
-           "sparse_label_tool_parser", "tool_parser"]
+           "sparse_label_tool_parser", "tool_parser", "upgraded_dataset"]
 
 
 def tool_parser(doc: str) -> argparse.ArgumentParser:
@@ -35,6 +36,17 @@ def overrides_of(args) -> list:
     """``args.opts`` without a leading "--" (how the overrides are told apart from a preceding
     option that takes several values, e.g. ``--seeds 0 1 -- SOLVER.MAX_ITER 400``)."""
     return args.opts[1:] if args.opts[:1] == ["--"] else list(args.opts)
+
+
+def upgraded_dataset(prog: str, name: Optional[str]) -> Optional[str]:
+    """A dataset name given on the command line, a renamed built-in name replaced by its new one
+    (``agmm_d2.config_renames``) with a one-line note on stderr."""
+    if name is None:
+        return None
+    new, note = upgrade_dataset_name(name)
+    if note:
+        print(f"{prog}: warning: {note}", file=sys.stderr)
+    return new
 
 
 def add_register_argument(parser: argparse.ArgumentParser, note: str = "") -> None:

@@ -1,8 +1,8 @@
 """Segment your own images with a trained model; write class-id PNGs and colour masks.
 
-    python tools/predict.py --config-file configs/synthetic_demo.yaml \
+    python tools/predict.py --config-file configs/synthetic/demo.yaml \
         --input "photos/*.jpg" --output predictions/ \\
-        MODEL.WEIGHTS output/synthetic_demo/model_final.pth
+        MODEL.WEIGHTS output/synthetic/demo/model_final.pth
     python tools/predict.py --backend onnxruntime --model exported/model.onnx \
         --input photos/ --output predictions/
 
@@ -66,7 +66,7 @@ def run_torch(args):
     cfg = build_config(args.config_file, args.opts)
     if not cfg.MODEL.WEIGHTS:
         raise InputError("MODEL.WEIGHTS is empty: give the trained model, e.g. "
-                         "MODEL.WEIGHTS output/synthetic_demo/model_final.pth")
+                         "MODEL.WEIGHTS output/synthetic/demo/model_final.pth")
     return predict_folder(cfg, args.input, args.output, cfg.MODEL.WEIGHTS,
                           overwrite=args.overwrite, batch_size=args.batch_size,
                           register=args.register)

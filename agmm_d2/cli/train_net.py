@@ -1,12 +1,12 @@
 """Train and evaluate AGMM DeepLabV3+ with detectron2.
 
-    python tools/train_net.py --config-file configs/synthetic_demo.yaml
-    python tools/train_net.py --config-file configs/voc_scribble.yaml --num-gpus 4
-    python tools/train_net.py --config-file configs/voc_scribble.yaml --eval-only \
-        MODEL.WEIGHTS output/voc_scribble/model_final.pth
-    python tools/train_net.py --config-file configs/cityscapes_50clicks.yaml --num-gpus 8 \
+    python tools/train_net.py --config-file configs/synthetic/demo.yaml
+    python tools/train_net.py --config-file configs/voc/scribbles_released.yaml --num-gpus 4
+    python tools/train_net.py --config-file configs/voc/scribbles_released.yaml --eval-only \
+        MODEL.WEIGHTS output/voc/scribbles_released/model_final.pth
+    python tools/train_net.py --config-file configs/cityscapes/50clicks_released.yaml --num-gpus 8 \
         --num-machines 2 --machine-rank 0 --dist-url tcp://HOST:PORT
-    python tools/train_net.py --config-file configs/synthetic_20clicks.yaml \
+    python tools/train_net.py --config-file configs/synthetic/20clicks_released.yaml \
         --register my_datasets.py DATASETS.TRAIN "('my_train',)" DATASETS.TEST "('my_val',)"
 
 ``--num-gpus N`` starts N processes per machine (NCCL on GPUs; on a machine without CUDA,

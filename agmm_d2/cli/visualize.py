@@ -1,9 +1,9 @@
 """Look at what the model sees: image, sparse labels, dense labels, prediction, and the
 Gaussian-mixture response that AGMM supervises the unlabeled pixels with.
 
-    python tools/visualize.py --config-file configs/synthetic_demo.yaml \
-        --dataset synthetic_point_train --num 4 --output vis/ \
-        MODEL.WEIGHTS output/synthetic_demo/model_final.pth
+    python tools/visualize.py --config-file configs/synthetic/demo.yaml \
+        --dataset synthetic_train_points --num 4 --output vis/ \
+        MODEL.WEIGHTS output/synthetic/demo/model_final.pth
 
 Writes one PNG panel per image, ``<output>/<image_id>.png``: a row of tiles of the image's own
 size. Label maps are drawn with detectron2's ``Visualizer`` in the dataset's ``stuff_colors``;
@@ -25,6 +25,7 @@ from agmm_d2.cli.options import (
     add_register_argument,
     exit_status_of,
     tool_parser,
+    upgraded_dataset,
 )
 from agmm_d2.data import DatasetLayoutError
 from agmm_d2.data.checks import check_registered
@@ -65,7 +66,7 @@ def run(args) -> int:
         raise InputError(f"--num {args.num}: expected 1 or more images")
     run_registrations(args.register)
     check_output_folder(args.output, args.overwrite)
-    dataset = args.dataset or cfg.DATASETS.TRAIN[0]
+    dataset = upgraded_dataset("visualize.py", args.dataset) or cfg.DATASETS.TRAIN[0]
     check_registered(dataset, "--dataset")
     records = DatasetCatalog.get(dataset)
     indices = args.indices if args.indices else range(min(args.num, len(records)))

@@ -13,6 +13,7 @@ from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 
 from ..config import add_agmm_config, validate_config
+from ..config_renames import renamed_config, upgrade_dataset_name
 from ..utils.errors import InputError
 
 __all__ = ["adapt_to_machine", "build_config", "setup_console_logging", "setup_run"]
@@ -78,6 +79,31 @@ def _override_list(opts: Overrides) -> List[str]:
     return [x if isinstance(x, str) else repr(x) for x in flat]
 
 
+class _FollowingRenames(CfgNode):
+    """detectron2's CfgNode whose YAML loading reads a renamed config of this project from its
+    new path (``agmm_d2.config_renames``), the file itself and each ``_BASE_``, with a note."""
+
+    @classmethod
+    def load_yaml_with_base(cls, filename, allow_unsafe: bool = False):
+        new, note = renamed_config(filename)
+        if new is not None:
+            logger.warning(note)
+            filename = new
+        return super().load_yaml_with_base(filename, allow_unsafe=allow_unsafe)
+
+
+def _upgrade_dataset_names(cfg) -> List[str]:
+    """Replace renamed built-in dataset names in DATASETS.TRAIN/TEST (in place); a note each."""
+    notes = []
+    for split in ("TRAIN", "TEST"):
+        names = cfg.DATASETS[split]
+        upgraded = [upgrade_dataset_name(name) for name in names]
+        notes += [f"DATASETS.{split}: {note}" for _, note in upgraded if note]
+        if any(note for _, note in upgraded):
+            cfg.DATASETS[split] = type(names)(name for name, _ in upgraded)
+    return notes
+
+
 def build_config(config_file, opts: Overrides = ()) -> CfgNode:
     """The frozen config of ``config_file`` with ``opts`` applied.
 
@@ -88,13 +114,19 @@ def build_config(config_file, opts: Overrides = ()) -> CfgNode:
             form) or a dict ``{"SOLVER.MAX_ITER": 100}``.
 
     Raises InputError (one line) for a missing file, an unknown key or a value of the wrong
-    type, or a choice option with a value it does not take (``agmm_d2.config.CHOICES``). Values
-    that were renamed are replaced by their new names, with a warning.
+    type, or a choice option with a value it does not take (``agmm_d2.config.CHOICES``). Values,
+    config files (also in ``_BASE_``) and built-in dataset names that were renamed are replaced
+    by their new names, with a warning each (``agmm_d2.config_renames``).
     """
+    new, note = renamed_config(config_file)
+    if new is not None:
+        logger.warning(note)
+        config_file = new
     if not os.path.isfile(config_file):
         raise InputError(f"--config-file {str(config_file)!r}: no such file")
-    cfg = get_cfg()
-    add_agmm_config(cfg)
+    defaults = get_cfg()
+    add_agmm_config(defaults)
+    cfg = _FollowingRenames(defaults)
     try:
         cfg.merge_from_file(str(config_file))
         cfg.merge_from_list(_override_list(opts))
@@ -104,8 +136,9 @@ def build_config(config_file, opts: Overrides = ()) -> CfgNode:
         notes = validate_config(cfg)  # the one check of the choice options
     except ValueError as e:
         raise InputError(str(e)) from None
-    for note in notes:
+    for note in notes + _upgrade_dataset_names(cfg):
         logger.warning(note)
+    cfg = CfgNode(cfg)  # a plain CfgNode again: what detectron2's own functions build
     cfg.freeze()
     return cfg
 

@@ -6,12 +6,11 @@ option makes AGMM at least as good as partial cross-entropy.
         --seeds 0 --max-iter 100 --output /tmp/quick
 
 Every run is ``tools/train_net.py`` from scratch with the label type's synthetic config
-(points: synthetic_point.yaml, scribbles: synthetic_scribble.yaml, 20 random clicks:
-synthetic_20clicks.yaml, 5 random clicks: synthetic_5clicks.yaml), the same schedule
-(``--max-iter``) and the same seeds; a variant
-only adds its config overrides. "robust preset" trains with the label type's
-``configs/synthetic_*_robust.yaml`` instead, its warm-up scaled with the schedule (the preset's
-WARMUP_ITERS and RAMP_ITERS are fractions of its own SOLVER.MAX_ITER). Runs are ordered seed
+(``configs/synthetic/<labels>_released.yaml``: points, scribbles, 20 random clicks, 5 random
+clicks), the same schedule (``--max-iter``) and the same seeds; a variant only adds its config
+overrides. "robust preset" trains with the label type's ``<labels>_robust.yaml`` instead, its
+warm-up scaled with the schedule (the preset's WARMUP_ITERS and RAMP_ITERS are fractions of its
+own SOLVER.MAX_ITER). Runs are ordered seed
 by seed, so a partial table already covers every variant. Resumable (see
 benchmarks/agmm_benchmarks/runs.py).
 
@@ -32,12 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
 
 # label type -> (config of the released behaviour, robust preset)
-LABELS = {
-    "points": ("configs/synthetic_point.yaml", "configs/synthetic_point_robust.yaml"),
-    "scribbles": ("configs/synthetic_scribble.yaml", "configs/synthetic_scribble_robust.yaml"),
-    "clicks": ("configs/synthetic_20clicks.yaml", "configs/synthetic_20clicks_robust.yaml"),
-    "5 clicks": ("configs/synthetic_5clicks.yaml", "configs/synthetic_5clicks_robust.yaml"),
-}
+LABELS = {label: (f"configs/synthetic/{labels}_released.yaml",
+                  f"configs/synthetic/{labels}_robust.yaml")
+          for label, labels in (("points", "points"), ("scribbles", "scribbles"),
+                                ("clicks", "20clicks"), ("5 clicks", "5clicks"))}
 ROBUST = "robust preset"
 # Warm-up of the "warm-up" variant, as fractions of the schedule (those of the robust presets).
 WARMUP_FRACTION, RAMP_FRACTION = 0.3, 0.2

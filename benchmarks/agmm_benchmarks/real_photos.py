@@ -10,12 +10,13 @@ non-commercial research only: it is never part of this repository). The sparse l
 once under ``<root>/sparse/`` with ``agmm_d2.data.sparse_labels`` (the code of datasets_prep's
 make_clicks.py and make_scribbles.py): 20 random clicks per image, 2 clicks of radius 1 in every
 region, 3-px scribbles (and 5 and 100 clicks for the curve). Each label type trains with its
-configs: ``configs/idd_lite_<type>_baseline.yaml`` (partial CE), ``idd_lite_<type>.yaml`` (AGMM
-as released), ``idd_lite_<type>_robust.yaml`` (the preset), ``_pairwise`` (partial CE + the Gated
-CRF pairwise term), ``_robust_pairwise``, ``_baseline_balanced`` (class-balanced partial CE),
-``_balanced`` (the preset with class-balanced partial CE and GMM terms), and
-``idd_lite_full.yaml`` dense. Without ``--methods`` the table trains the rows of DEFAULT_METHODS
-(45 runs); ``--methods`` adds the others (``robust``, ``baseline_balanced``, ``dense``).
+configs ``configs/idd_lite/<type>_<variant>.yaml``: ``baseline`` (partial CE), ``released``
+(AGMM as released), ``robust`` (the preset), ``baseline_pairwise`` (partial CE + the Gated CRF
+pairwise term), ``robust_pairwise``, ``baseline_balanced`` (class-balanced partial CE),
+``robust_balanced`` (the preset with class-balanced partial CE and GMM terms), and
+``configs/idd_lite/dense.yaml``. Without ``--methods`` (variants, and ``dense``) the table
+trains the rows of DEFAULT_METHODS (45 runs); ``--methods`` adds the others (``robust``,
+``baseline_balanced``, ``dense``).
 Runs are resumable and go two at a time, single-threaded (agmm_benchmarks.runs).
 
 Prints a Markdown table (mean ± std over seeds, per seed, the paired difference to partial CE
@@ -43,24 +44,27 @@ REPO = Path(__file__).resolve().parents[2]
 TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
 LABEL_SUFFIX = "_label.png"
 
-# Label type of the table -> (sparse kind of idd_lite.SPARSE_KINDS, config stem).
+# Label type of the table -> (sparse kind of idd_lite.SPARSE_KINDS, the labels of its configs).
 LABEL_TYPES = {
-    "20 clicks": ("20clicks", "idd_lite_20clicks"),
-    "points": ("points", "idd_lite_points"),
-    "scribbles": ("scribbles", "idd_lite_scribbles"),
+    "20 clicks": ("20clicks", "20clicks"),
+    "points": ("points", "points"),
+    "scribbles": ("scribbles", "scribbles"),
 }
-METHODS = {"partial CE": "_baseline", "AGMM, released": "", "AGMM, preset": "_robust",
-           "partial CE + pairwise": "_pairwise", "AGMM preset + pairwise": "_robust_pairwise",
-           "partial CE, class-balanced": "_baseline_balanced",
-           "AGMM preset, class-balanced": "_balanced"}
+# Row -> the variant of its configs (configs/idd_lite/<labels>_<variant>.yaml).
+METHODS = {"partial CE": "baseline", "AGMM, released": "released", "AGMM, preset": "robust",
+           "partial CE + pairwise": "baseline_pairwise",
+           "AGMM preset + pairwise": "robust_pairwise",
+           "partial CE, class-balanced": "baseline_balanced",
+           "AGMM preset, class-balanced": "robust_balanced"}
 DENSE = "dense labels, cross-entropy"
-# --methods: a short name for each row (the config suffix, "released" for AGMM as released).
-METHOD_KEYS = {(suffix.lstrip("_") or "released"): method for method, suffix in METHODS.items()}
+# --methods: a short name for each row (its config variant, "dense" for the dense labels).
+METHOD_KEYS = {variant: method for method, variant in METHODS.items()}
 METHOD_KEYS["dense"] = DENSE
 # The table's rows without --methods: partial CE and the released terms, the class-balanced preset
 # and the pairwise variants. The unbalanced preset, class-balanced partial CE and dense labels
 # (docs/results.md has them) are left to --methods: they would cost 21 more runs.
-DEFAULT_METHODS = ("baseline", "released", "balanced", "pairwise", "robust_pairwise")
+DEFAULT_METHODS = ("baseline", "released", "robust_balanced", "baseline_pairwise",
+                   "robust_pairwise")
 # The label-budget curve: clicks per image, trained with the 20-clicks configs.
 CURVE_CLICKS = (5, 20, 100)
 CURVE_METHODS = ("partial CE", "AGMM, preset")
@@ -112,16 +116,16 @@ def plan(seeds, max_iter, curve: bool, methods=None, labels=None):
         keys.append((row, column))
 
     for seed in seeds:  # seed by seed: a partial table already has every row
-        add(DENSE, "dense", "idd_lite_full", [], seed)
+        add(DENSE, "dense", "idd_lite/dense", [], seed)
         if curve:
             for clicks in CURVE_CLICKS:
                 for method in CURVE_METHODS:
-                    add(method, f"{clicks} clicks", "idd_lite_20clicks" + METHODS[method],
+                    add(method, f"{clicks} clicks", f"idd_lite/20clicks_{METHODS[method]}",
                         ["DATASETS.TRAIN", f"('idd_lite_train_{clicks}clicks',)"], seed)
             continue
-        for label, (_, stem) in LABEL_TYPES.items():
-            for method, suffix in METHODS.items():
-                add(method, label, stem + suffix, [], seed)
+        for label, (_, config_labels) in LABEL_TYPES.items():
+            for method, variant in METHODS.items():
+                add(method, label, f"idd_lite/{config_labels}_{variant}", [], seed)
     return runs, keys
 
 

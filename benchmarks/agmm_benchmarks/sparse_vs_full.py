@@ -33,11 +33,11 @@ TRAIN_NET = [sys.executable, str(REPO / "tools" / "train_net.py")]
 
 # (name, training set, AGMM on)
 SETTINGS = [
-    ("dense labels, cross-entropy", "synthetic_full_train", False),
-    ("points, partial CE", "synthetic_point_train", False),
-    ("points, AGMM", "synthetic_point_train", True),
-    ("scribbles, partial CE", "synthetic_scribble_train", False),
-    ("scribbles, AGMM", "synthetic_scribble_train", True),
+    ("dense labels, cross-entropy", "synthetic_train_dense", False),
+    ("points, partial CE", "synthetic_train_points", False),
+    ("points, AGMM", "synthetic_train_points", True),
+    ("scribbles, partial CE", "synthetic_train_scribbles", False),
+    ("scribbles, AGMM", "synthetic_train_scribbles", True),
 ]
 
 

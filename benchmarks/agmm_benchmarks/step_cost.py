@@ -3,8 +3,8 @@
     python benchmarks/step_cost.py                       # demo and VOC shapes, on the CPU
     python benchmarks/step_cost.py --shapes voc --voc-batch 16 --device cuda
     python benchmarks/step_cost.py --shapes idd --term pairwise --threads 1 --alternate
-    python benchmarks/step_cost.py --shapes idd --idd-config configs/idd_lite_points_balanced.yaml \
-        --threads 1 --alternate
+    python benchmarks/step_cost.py --shapes idd \
+        --idd-config configs/idd_lite/points_robust_balanced.yaml --threads 1 --alternate
 
 ``--term`` chooses what "on" adds to partial cross-entropy ("off"): the AGMM terms of the
 shape's config (default), the pairwise term (MODEL.PAIRWISE.WEIGHT 0.1), or both. "off" is
@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 # name -> (config, extra overrides); the VOC batch is set by --voc-batch.
 SHAPES = {
-    "demo": ("configs/synthetic_point.yaml", []),
-    "voc": ("configs/voc_point.yaml", ["MODEL.WEIGHTS", ""]),
-    "idd": ("configs/idd_lite_scribbles_robust.yaml", []),
+    "demo": ("configs/synthetic/points_released.yaml", []),
+    "voc": ("configs/voc/points_released.yaml", ["MODEL.WEIGHTS", ""]),
+    "idd": ("configs/idd_lite/scribbles_robust.yaml", []),
 }
 # --term -> (AGMM terms on, pairwise term on) in the "on" configuration.
 TERMS = {"agmm": (True, False), "pairwise": (False, True), "agmm+pairwise": (True, True)}
@@ -158,8 +158,8 @@ def main(argv=None):
     parser.add_argument("--term", default="agmm", choices=list(TERMS),
                         help="what the 'on' step adds to partial cross-entropy")
     parser.add_argument("--idd-config", default=None,
-                        help="config of the idd shape (default configs/"
-                             "idd_lite_scribbles_robust.yaml)")
+                        help="config of the idd shape (default configs/idd_lite/"
+                             "scribbles_robust.yaml)")
     parser.add_argument("--alternate", action="store_true",
                         help="both configurations in one process, steps in turn (a shared CPU); "
                              "the ratio is the median of the per-pair ratios, no peak memory")

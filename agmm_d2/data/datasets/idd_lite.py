@@ -51,9 +51,10 @@ def register_idd_lite(name: str, root, split: str = "train", sparse: str = None)
 
 
 def register_all_idd_lite(datasets_root) -> None:
-    """``idd_lite_train_{5clicks,20clicks,100clicks,points,scribbles,full}`` and ``idd_lite_val``."""
+    """``idd_lite_train_{5clicks,20clicks,100clicks,points,scribbles,dense}`` and
+    ``idd_lite_val``."""
     root = Path(datasets_root) / IDD_LITE_DIRNAME
     for kind, folder in SPARSE_KINDS.items():
         register_idd_lite(f"idd_lite_train_{kind}", root, "train", folder)
-    register_idd_lite("idd_lite_train_full", root, "train")
+    register_idd_lite("idd_lite_train_dense", root, "train")
     register_idd_lite("idd_lite_val", root, "val")

@@ -1,13 +1,18 @@
-"""Registration of the built-in synthetic dataset (agmm_d2/data/synthetic/generator.py makes its files)."""
+"""Registration of the built-in synthetic dataset (agmm_d2/data/synthetic/generator.py makes
+its files)."""
 from pathlib import Path
 
 from ..synthetic.generator import CLASSES, COLORS, DIRNAME, SPARSE_KINDS
 from .generic import register_sparse_sem_seg
 
+# Label folder of the generator -> the labels part of the registered name.
+LABELS = {"point": "points", "scribble": "scribbles", "20clicks_seed0": "20clicks",
+          "5clicks_seed0": "5clicks", "dense": "dense"}
+
 
 def register_synthetic(root) -> None:
-    """Register ``synthetic_{point,scribble,20clicks,5clicks,full}_train``, ``synthetic_val`` (the
-    benchmarks' evaluation set) and ``synthetic_test`` (the demo's).
+    """Register ``synthetic_train_{points,scribbles,20clicks,5clicks,dense}``, ``synthetic_val``
+    (the benchmarks' evaluation set) and ``synthetic_test`` (the demo's).
 
     The training sets carry complete image-level labels (``image_classes``) read from the
     dense labels, which the generator knows.
@@ -16,10 +21,9 @@ def register_synthetic(root) -> None:
     """
     base = Path(root) / DIRNAME
     meta = dict(classes=CLASSES, colors=COLORS, image_ext=".png", label_ext=".png")
-    for kind in SPARSE_KINDS + ("full",):
-        name = f"synthetic_{kind.split('_seed')[0]}_train"
-        sparse = base / ("dense" if kind == "full" else kind) / "train"
-        register_sparse_sem_seg(name, base / "images" / "train", sparse, base / "dense" / "train",
+    for folder in SPARSE_KINDS + ("dense",):
+        register_sparse_sem_seg(f"synthetic_train_{LABELS[folder]}", base / "images" / "train",
+                                base / folder / "train", base / "dense" / "train",
                                 image_classes="dense", **meta)
     for split in ("val", "test"):
         register_sparse_sem_seg(f"synthetic_{split}", base / "images" / split, None,

@@ -162,8 +162,9 @@ def register_voc_sparse(name: str, root, kind: Optional[str] = "point", split: s
 
 
 def register_all_voc(datasets_root) -> None:
-    """``voc_2012_train_{point,scribble,full}`` (train_aug) and ``voc_2012_val``."""
+    """``voc_2012_train_{points,scribbles,dense}`` (train_aug) and ``voc_2012_val_dense`` (not
+    ``voc_2012_val``: detectron2 registers that name for its VOC detection set)."""
     root = Path(datasets_root) / VOC_DIRNAME
-    for kind in ("point", "scribble", "full"):
-        register_voc_sparse(f"voc_2012_train_{kind}", root, kind=kind, split="train_aug")
-    register_voc_sparse("voc_2012_val", root, kind=None, split="val")
+    for labels, kind in (("points", "point"), ("scribbles", "scribble"), ("dense", "full")):
+        register_voc_sparse(f"voc_2012_train_{labels}", root, kind=kind, split="train_aug")
+    register_voc_sparse("voc_2012_val_dense", root, kind=None, split="val")
