@@ -136,7 +136,7 @@ def _add_model_config(cfg):
     cfg.MODEL.AGMM.VARIANCE = "fixed"
     # "sum": batch class vector summed over images, as released; "mean": divided by their count.
     cfg.MODEL.AGMM.PROTO_REDUCTION = "sum"
-    # Options that make AGMM safe outside the released regime (README, "When does AGMM help").
+    # Options that make AGMM safe outside the released regime (README, "When to use AGMM").
     # Their defaults give the released behaviour.
     # Which classes loss_absent takes as present: "sparse_classes" (those the sparse label touches,
     # as released) or "image_classes" (the dataset's complete image-level labels).

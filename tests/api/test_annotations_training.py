@@ -19,7 +19,7 @@ from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.evaluation import SparseSemSegEvaluator, annotated_pixel_metrics
 from agmm_d2.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "synthetic/20clicks_released.yaml"
 TINY = {"SOLVER.IMS_PER_BATCH": 4, "INPUT.CROP.SIZE": (64, 64), "DATALOADER.NUM_WORKERS": 0,
         "MODEL.RESNETS.WIDTH_PER_GROUP": 4, "MODEL.RESNETS.RES2_OUT_CHANNELS": 16,

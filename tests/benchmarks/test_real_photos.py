@@ -8,9 +8,10 @@ import pytest
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
-from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, SPARSE_KINDS, register_all_idd_lite
+from agmm_d2.data import datasets_root
+from agmm_d2.data.datasets.idd_lite import IDD_LITE_CLASSES, register_all_idd_lite
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +55,8 @@ def test_idd_lite_is_registered_by_the_generic_pairing(idd_tree, real_photos):
         assert (clicks != 255).sum() == 20 and np.all(clicks[clicks != 255] == dense[clicks != 255])
         assert DatasetCatalog.get("idd_lite_train_dense")[2]["image_classes"]
         assert MetadataCatalog.get("idd_lite_val").stuff_classes == IDD_LITE_CLASSES
-    finally:
-        for name in ["idd_lite_val", "idd_lite_train_dense"] + [f"idd_lite_train_{k}"
-                                                                 for k in SPARSE_KINDS]:
-            DatasetCatalog.remove(name)
-            MetadataCatalog.remove(name)
+    finally:  # the built-in entries again (registering replaces an entry of the same name)
+        register_all_idd_lite(datasets_root())
     # Made once: a second call keeps the folders.
     stamp = (idd_tree / "sparse" / "20clicks_seed0" / "image_classes.json").stat().st_mtime_ns
     real_photos.make_sparse_labels(idd_tree, ["20clicks"])

@@ -16,7 +16,7 @@ from agmm_d2.data.synthetic import CLASSES
 # Every test here uses a model trained by the module's fixture.
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO = "configs/synthetic/points_released.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset (as in test_train_net.py).
 TINY = ["INPUT.CROP.SIZE", "(64, 64)", "DATALOADER.NUM_WORKERS", "0",

@@ -15,7 +15,7 @@ from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine import Trainer, adapt_to_machine, build_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TRAIN_NET = REPO / "tools" / "train_net.py"
 DEMO = "configs/synthetic/points_released.yaml"
 # The demo architecture, narrower, on the 64-px tiny dataset: seconds per run.

@@ -180,13 +180,13 @@ def test_image_classes_from_voc_xml(tmp_path, capsys):
     (xml_dir / "2007_000033.xml").write_text(VOC_XML.format(key="2007_000033", third="tvmonitor"))
     # background always, each object's class once, parts (hand) are not objects
     assert voc_xml_classes(xml_dir / "2007_000032.xml") == [0, 12, 15]
-    assert main(["--voc-xml", str(xml_dir), "--out", str(tmp_path / "point")]) == 0
+    assert main(["--voc-xml", str(xml_dir), "--output", str(tmp_path / "point")]) == 0
     written = json.loads((tmp_path / "point" / "image_classes.json").read_text())
     assert written == {"2007_000032": [0, 12, 15], "2007_000033": [0, 12, 15, 20]}
     assert json.loads(capsys.readouterr().out)["images"] == 2
     (xml_dir / "2007_000033.xml").write_text(VOC_XML.format(key="2007_000033", third="tv/monitor"))
     # The tool reports the DatasetLayoutError as one line (exit status 2).
-    assert main(["--voc-xml", str(xml_dir), "--out", str(tmp_path / "point")]) == 2
+    assert main(["--voc-xml", str(xml_dir), "--output", str(tmp_path / "point")]) == 2
     error = capsys.readouterr().err
     assert "2007_000033.xml: unknown class name 'tv/monitor'" in error
     with pytest.raises(DatasetLayoutError, match="2007_000033.xml: unknown class name"):

@@ -1,65 +1,18 @@
-"""The code's organisation as rules that can fail: one registry of option values (and its docs
-table), an engine that imports no API, input checks that import no trainer and build nothing on
-a GPU, and an optimizer that is never silently replaced."""
+"""The engine's checks as rules that can fail: the input checks import no trainer and build
+nothing on a GPU, and an optimizer is never silently replaced. (That the engine imports nothing
+from the API or prediction: tests/project/test_layering.py.)"""
 import ast
-import re
 from pathlib import Path
 
 import pytest
 import torch
-from detectron2.config import get_cfg
 
-from agmm_d2.config import CHOICES, RENAMED_VALUES, add_agmm_config, validate_config
 from agmm_d2.engine import Trainer, build_config, checks
 from agmm_d2.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ENGINE = REPO / "agmm_d2" / "engine"
 DEMO = REPO / "configs" / "synthetic/points_released.yaml"
-
-
-def _option_table(path):
-    """{option: [values]} of the docs' option table (its first section), in order, and
-    {option: default}; {option: {old: new}} of its renamed-values table."""
-    choices, renamed = path.read_text().split("\n## Renamed values")
-    options, defaults = {}, {}
-    rows = re.findall(r"^\| `([A-Z_.]+)` \| `([^`]+)`( \(default\))? \|", choices, re.M)
-    for key, value, default in rows:
-        options.setdefault(key, []).append(value)
-        if default:
-            defaults[key] = value
-    renames = {}
-    for key, old, new in re.findall(
-        r"^\| `([A-Z_.]+)` \| `([^`]+)` \| `([^`]+)` \|", renamed, re.M
-    ):
-        renames.setdefault(key, {})[old] = new
-    return options, defaults, renames
-
-
-def test_docs_option_table_is_the_registry():
-    options, defaults, renames = _option_table(REPO / "docs" / "options.md")
-    assert options == {key: list(values) for key, values in CHOICES.items()}
-    assert renames == RENAMED_VALUES
-    cfg = get_cfg()
-    add_agmm_config(cfg)
-    for key, values in CHOICES.items():
-        node = cfg
-        for part in key.split("."):
-            node = node[part]
-        assert node == defaults[key] == next(iter(values)), key  # the config's default
-
-
-def test_renamed_values_are_upgraded_in_the_one_validation():
-    cfg = get_cfg()
-    add_agmm_config(cfg)
-    cfg.MODEL.AGMM.ABSENT_FROM = "sparse"
-    notes = validate_config(cfg)
-    assert cfg.MODEL.AGMM.ABSENT_FROM == "sparse_classes" and len(notes) == 1
-    assert all(new in CHOICES[key] for key, renamed in RENAMED_VALUES.items()
-               for new in renamed.values())
-    cfg.SOLVER.OPTIMIZER = "ADAM"
-    with pytest.raises(ValueError, match="SOLVER.OPTIMIZER is 'ADAM'; expected one of"):
-        validate_config(cfg)
 
 
 def test_build_config_rejects_an_unknown_optimizer():
@@ -86,12 +39,6 @@ def _engine_imports(module: str):
         elif isinstance(node, ast.Import):
             names += [a.name for a in node.names]
     return names
-
-
-def test_engine_imports_nothing_from_the_api_or_prediction():
-    for path in ENGINE.glob("*.py"):
-        imported = _engine_imports(path.stem)
-        assert not [m for m in imported if m.startswith(("agmm_d2.api", "agmm_d2.predict"))], path
 
 
 def test_input_checks_import_no_trainer():

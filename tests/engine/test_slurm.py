@@ -21,7 +21,7 @@ from agmm_d2.engine.slurm import master_port
 
 pytest.importorskip("submitit", reason="submitit is not installed (the [slurm] extra)")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO = "configs/synthetic/demo.yaml"
 TINY = ["SOLVER.IMS_PER_BATCH", 2, "INPUT.CROP.SIZE", "(48, 48)", "DATALOADER.NUM_WORKERS", 0,
         "MODEL.RESNETS.WIDTH_PER_GROUP", 4, "MODEL.RESNETS.RES2_OUT_CHANNELS", 16,

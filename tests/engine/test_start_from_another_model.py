@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 from detectron2.data import DatasetCatalog, MetadataCatalog
-from test_engine import DEMO, TINY
-from test_model import tiny_model
 
 from agmm_d2.api import build_config, train
 from agmm_d2.data import register_sparse_sem_seg
 from agmm_d2.data.synthetic import CLASSES
 from agmm_d2.engine.checkpoint import GuardedCheckpointer
+from tests.engine.test_registration import DEMO, TINY
+from tests.modeling.test_model import tiny_model
 
 CLASSIFIER = ("sem_seg_head.predictor.weight", "sem_seg_head.predictor.bias")
 FVCORE_NOISE = ("double check", "not found in the checkpoint")

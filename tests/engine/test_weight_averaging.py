@@ -16,7 +16,7 @@ from agmm_d2.engine import build_config
 from agmm_d2.engine.trainer import Trainer
 from agmm_d2.engine.weight_averaging import WeightAveraging
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "synthetic/points_released.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "synthetic/points_released.yaml"
 # The demo architecture, narrower, on 64-px images: seconds per run (as in test_train_net.py).
 TINY = {"SOLVER.IMS_PER_BATCH": 4, "INPUT.CROP.SIZE": (64, 64), "DATALOADER.NUM_WORKERS": 0,
         "MODEL.RESNETS.WIDTH_PER_GROUP": 4, "MODEL.RESNETS.RES2_OUT_CHANNELS": 16,

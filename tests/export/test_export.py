@@ -22,7 +22,7 @@ from agmm_d2.predict.exported import ExportedSegmenter, resized_shape
 from agmm_d2.predict.files import read_image
 from agmm_d2.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO = "configs/synthetic/demo.yaml"
 TINY = {"MODEL.RESNETS.WIDTH_PER_GROUP": 4, "MODEL.RESNETS.RES2_OUT_CHANNELS": 16,
         "MODEL.RESNETS.STEM_OUT_CHANNELS": 8}
@@ -220,14 +220,3 @@ def test_export_model_cli(trained, tmp_path):
                           "--format", "onnx", "--output", str(tmp_path / "x")],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "MODEL.WEIGHTS is empty" in bad.stderr
-
-
-def test_throughput_benchmark_measures_three_backends(trained):
-    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (the [export] extra)")
-    from agmm_benchmarks.predict_backends import format_table, measure
-
-    rates = measure(trained[0], 40, 56, count=2, runs=2)
-    assert list(rates) == ["torch", "torchscript", "onnxruntime"]
-    assert all(len(v) == 2 and min(v) > 0 for v in rates.values())
-    table = format_table({"torch": [1.0, 2.0, 3.0], "onnxruntime": [5.0, 4.0, 6.0]}, 40, 56)
-    assert "| torch | 2.00 | 1.00x |" in table and "| onnxruntime | 5.00 | 2.50x |" in table

@@ -11,14 +11,20 @@ import pytest
 import torch
 from detectron2.config import get_cfg
 from detectron2.utils.events import EventStorage
-from test_agmm_loss import KEYS, check_against_reference, grads, make_batch, reference
-from test_model import tiny_model
 
 from agmm_d2 import add_agmm_config
 from agmm_d2.data import SparseSemSegDatasetMapper, load_sparse_sem_seg
 from agmm_d2.data.datasets.generic import DatasetLayoutError
 from agmm_d2.modeling import AGMMSemanticSegmentor
 from agmm_d2.modeling.agmm_loss import AGMMLoss, agmm_loss, gmm_response, ramp_factor
+from tests.modeling.test_agmm_loss import (
+    KEYS,
+    check_against_reference,
+    grads,
+    make_batch,
+    reference,
+)
+from tests.modeling.test_model import tiny_model
 
 
 def _cfg(*opts):

@@ -5,9 +5,9 @@ import importlib
 
 import pytest
 import torch
-from test_agmm_loss import IGNORE, make_batch
 
 from agmm_d2.modeling.agmm_loss import AGMMLoss, agmm_loss
+from tests.modeling.test_agmm_loss import IGNORE, make_batch
 
 agmm_loss_module = importlib.import_module("agmm_d2.modeling.agmm_loss")
 

@@ -5,7 +5,9 @@ import importlib
 
 import pytest
 import torch
-from test_agmm_loss import (
+
+from agmm_d2.modeling.agmm_loss import AGMMLoss, agmm_loss
+from tests.modeling.test_agmm_loss import (
     IGNORE,
     KEYS,
     grads,
@@ -13,8 +15,6 @@ from test_agmm_loss import (
     ref_gmm,
     reference,
 )
-
-from agmm_d2.modeling.agmm_loss import AGMMLoss, agmm_loss
 
 # The module (agmm_d2.modeling re-exports the function agmm_loss under the module's name).
 agmm_loss_module = importlib.import_module("agmm_d2.modeling.agmm_loss")

@@ -16,7 +16,7 @@ from agmm_d2.data.mapper import SparseSemSegDatasetMapper
 from agmm_d2.modeling import AGMMSemanticSegmentor
 from agmm_d2.modeling.test_time import SemSegInference, sliding_window, window_starts
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 LEAF_CONFIGS = sorted(p for p in CONFIGS.glob("*/*.yaml") if not p.name.startswith("Base-"))
 
 

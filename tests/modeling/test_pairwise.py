@@ -4,10 +4,10 @@ import math
 
 import pytest
 import torch
-from test_model import tiny_model
 
 from agmm_d2.modeling import pairwise
 from agmm_d2.modeling.pairwise import PairwiseLoss, gated_crf_loss
+from tests.modeling.test_model import tiny_model
 
 
 # ----------------------------------------------------------------------------------------------

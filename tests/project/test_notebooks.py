@@ -11,7 +11,7 @@ from PIL import Image
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 OWN_DATA = NOTEBOOKS / "train_your_own_data.ipynb"
 ANNOTATIONS = NOTEBOOKS / "train_from_annotations.ipynb"
 

@@ -64,8 +64,9 @@ def check_datasets(cfg, *, eval_only: bool) -> None:
                 raise InputError(
                     f"MODEL.AGMM.ABSENT_FROM is 'image_classes' but {len(lacking)} of "
                     f"{len(records)} images of {name!r} have no image-level labels, e.g. "
-                    f"{lacking[0]}; write them with datasets_prep/image_classes.py (README, "
-                    "Datasets) or set MODEL.AGMM.ABSENT_FROM sparse_classes")
+                    f"{lacking[0]}; write them with datasets_prep/image_classes.py "
+                    "(docs/datasets.md, Image-level labels) or set MODEL.AGMM.ABSENT_FROM "
+                    "sparse_classes")
 
 
 def _check_evaluable(name: str, records) -> None:
