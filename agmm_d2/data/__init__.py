@@ -1,4 +1,7 @@
-"""Data: dataset registrations, sparse-label tools and the training mapper."""
+"""Data: dataset registrations (``datasets``), the training mapper, the one label-PNG reader
+(``label_io``), making sparse labels (``sparse_labels``), public datasets' annotations
+(``public``), labeling-tool importers (``annotations``), dataset checks (``checks``) and the
+synthetic generator (``synthetic``)."""
 from . import datasets  # noqa: F401  registers the built-in datasets
 from .datasets import (
                        CITYSCAPES_CLASSES,
