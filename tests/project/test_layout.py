@@ -131,3 +131,12 @@ def test_no_file_names_a_module_that_does_not_exist():
     assert names and [f"{name}: {dotted}" for name, dotted in sorted(names)
                       if not _resolves(dotted)] == []
     assert not _resolves("agmm_d2.data.prep.make_clicks")  # the check can fail
+
+
+def test_one_module_per_name_that_says_what_it_holds():
+    """One errors.py (InputError defined once, in the lowest layer), at most one demo.py."""
+    files = [p.relative_to(REPO).as_posix() for p in (REPO / "agmm_d2").rglob("*.py")]
+    assert [f for f in files if f.endswith("/errors.py")] == ["agmm_d2/utils/errors.py"]
+    assert len([f for f in files if f.endswith("/demo.py")]) <= 1
+    defining = [f for f in files if "class InputError(" in (REPO / f).read_text()]
+    assert defining == ["agmm_d2/utils/errors.py"]
